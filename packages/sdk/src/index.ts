@@ -1,0 +1,2 @@
+import { placeholder } from "@projectx-effect/gateway"
+export const x = placeholder + 1
