@@ -1,1 +1,12 @@
-export const placeholder = 1
+/**
+ * The ProjectX Gateway wire contract: Schemas for every endpoint's request and response, the enums, the
+ * per-endpoint error codes, the firm registry and the endpoint table. Shared by the SDK and the
+ * simulator; no I/O.
+ */
+export * from "./BarsWire.ts"
+export * from "./Endpoints.ts"
+export * from "./Enums.ts"
+export * from "./ErrorCodes.ts"
+export * from "./Firms.ts"
+export * from "./Models.ts"
+export * from "./Timestamp.ts"

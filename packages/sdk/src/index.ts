@@ -1,2 +1,1 @@
-import { placeholder } from "@projectx-effect/gateway"
-export const x = placeholder + 1
+export const version = "0.1.0"
