@@ -1,0 +1,538 @@
+// The deterministic market: one seeded random walk per root on its tick grid, generated lazily and
+// memoised, from which every bar unit is aggregated so units agree exactly.
+//
+// Construction (all prices are integer ticks):
+// - day level: level(d + 1) = level(d) + round(gauss · σ_day − κ · (level − base)) on trading days;
+// - minutes: a Brownian bridge from the day's open level to its close level, with wicks and volume;
+// - seconds: a bridge inside each minute, clamped to the minute's range, touching its high and low,
+//   volume split exactly;
+// - hours, days, weeks and months: aggregates of the above (memoised per day).
+// Contracts of one root share the walk plus a constant per-quarter basis; price overrides add a
+// piecewise-constant offset per contract from the second they are made.
+import { draw, gauss, hash4, hashString } from "./Hash.ts"
+import { type ContractInfo, priceOf, roots } from "./Contracts.ts"
+
+const DAY = 86_400
+const MINUTES = 1440
+
+/** When the market trades: Monday–Friday around the clock (UTC), or always. */
+export type TradingHours = "weekdays" | "always"
+
+/** A block of the path: start second, length, OHLC in ticks (offset and basis included) and volume. */
+export interface Block {
+  readonly start: number
+  readonly length: number
+  readonly o: number
+  readonly h: number
+  readonly l: number
+  readonly c: number
+  readonly v: number
+}
+
+/** Mutable aggregate of consecutive blocks. */
+export class Agg {
+  has = false
+  o = 0
+  h = 0
+  l = 0
+  c = 0
+  v = 0
+  reset(): void {
+    this.has = false
+    this.v = 0
+  }
+  add(o: number, h: number, l: number, c: number, v: number): void {
+    if (!this.has) {
+      this.has = true
+      this.o = o
+      this.h = h
+      this.l = l
+    } else {
+      if (h > this.h) this.h = h
+      if (l < this.l) this.l = l
+    }
+    this.c = c
+    this.v += v
+  }
+}
+
+interface DayData {
+  // Per minute, in ticks: open, high, low, close, volume.
+  readonly o: Int32Array
+  readonly h: Int32Array
+  readonly l: Int32Array
+  readonly c: Int32Array
+  readonly v: Int32Array
+}
+
+interface DaySummary {
+  // 24 hourly summaries (o, h, l, c, v) then the day's (o, h, l, c, v).
+  readonly hours: Float64Array
+}
+
+/** A small LRU keyed by number. */
+class Lru<V> {
+  private readonly map = new Map<number, V>()
+  private readonly capacity: number
+  constructor(capacity: number) {
+    this.capacity = capacity
+  }
+  get(key: number): V | undefined {
+    const v = this.map.get(key)
+    if (v !== undefined) {
+      this.map.delete(key)
+      this.map.set(key, v)
+    }
+    return v
+  }
+  set(key: number, value: V): void {
+    this.map.set(key, value)
+    if (this.map.size > this.capacity) {
+      const first = this.map.keys().next().value as number
+      this.map.delete(first)
+    }
+  }
+}
+
+/** Intraday volume profile by UTC minute: busier in the US cash session, quiet overnight. */
+const volumeProfile = new Float64Array(MINUTES)
+for (let m = 0; m < MINUTES; m++) {
+  volumeProfile[m] = m >= 870 && m < 1260 ? 2.2 : m >= 420 && m < 870 ? 1 : 0.45
+}
+
+/** The walk of one root. */
+class Series {
+  private readonly levels: Array<number> = []
+  private readonly base: number
+  private readonly sigmaDay: number
+  private readonly sigmaMinute: number
+  private readonly key: number
+  private readonly days = new Lru<DayData>(96)
+  private readonly summaries = new Map<number, DaySummary>()
+  private readonly seconds = new Lru<Float64Array>(64)
+  private readonly baseVolume: number
+  private lastDay = Number.NaN
+  private lastData: DayData | undefined = undefined
+  private readonly seed: number
+  private readonly startDay: number
+  private readonly isTradingDay: (day: number) => boolean
+
+  constructor(seed: number, rootIndex: number, startDay: number, isTradingDay: (day: number) => boolean) {
+    this.seed = seed
+    this.startDay = startDay
+    this.isTradingDay = isTradingDay
+    const spec = roots[rootIndex]!
+    this.key = hashString(spec.root)
+    this.base = Math.round(spec.basePrice / spec.tickSize)
+    this.sigmaDay = Math.max(2, (spec.basePrice * spec.dailyVolatility) / spec.tickSize)
+    this.sigmaMinute = this.sigmaDay / Math.sqrt(MINUTES)
+    this.baseVolume = spec.baseVolume
+    this.levels.push(this.base)
+  }
+
+  /** The price level (ticks) at the start of `day`. */
+  level(day: number): number {
+    const i = day - this.startDay
+    if (i < 0) return this.base
+    while (this.levels.length <= i) {
+      const d = this.startDay + this.levels.length - 1
+      const prev = this.levels[this.levels.length - 1]!
+      if (!this.isTradingDay(d)) {
+        this.levels.push(prev)
+        continue
+      }
+      const g = gauss(hash4(this.seed, this.key, d, 0x7fff0001), hash4(this.seed, this.key, d, 0x7fff0002))
+      const delta = Math.round(g * this.sigmaDay - 0.01 * (prev - this.base))
+      this.levels.push(Math.max(Math.ceil(this.base * 0.2), prev + delta))
+    }
+    return this.levels[i]!
+  }
+
+  /** Minute bars of a trading day. */
+  day(day: number): DayData {
+    if (day === this.lastDay) return this.lastData!
+    const cached = this.days.get(day)
+    if (cached !== undefined) {
+      this.lastDay = day
+      this.lastData = cached
+      return cached
+    }
+    const open = this.level(day)
+    const close = this.level(day + 1)
+    const o = new Int32Array(MINUTES)
+    const h = new Int32Array(MINUTES)
+    const l = new Int32Array(MINUTES)
+    const c = new Int32Array(MINUTES)
+    const v = new Int32Array(MINUTES)
+    // Brownian bridge: P(k) = open + (close − open)·k/N + W(k) − (k/N)·W(N).
+    const w = new Float64Array(MINUTES + 1)
+    const sm = this.sigmaMinute
+    const base = hash4(this.seed, this.key, day, 0x3c6ef372)
+    for (let k = 1; k <= MINUTES; k++) {
+      w[k] = w[k - 1]! + gauss(draw(base, k * 3), draw(base, k * 3 + 1)) * sm
+    }
+    const wn = w[MINUTES]!
+    const floor = 1
+    let prev = open
+    for (let m = 0; m < MINUTES; m++) {
+      const k = m + 1
+      const next =
+        k === MINUTES
+          ? close
+          : Math.max(floor, Math.round(open + ((close - open) * k) / MINUTES + w[k]! - (k / MINUTES) * wn))
+      const r = draw(base, k * 3 + 2)
+      const up = (r & 0x3ff) / 1024
+      const down = ((r >>> 10) & 0x3ff) / 1024
+      const vol = (r >>> 20) / 4096
+      o[m] = prev
+      c[m] = next
+      h[m] = Math.max(prev, next) + Math.floor(up * up * sm * 1.5)
+      l[m] = Math.max(floor, Math.min(prev, next) - Math.floor(down * down * sm * 1.5))
+      v[m] = Math.max(1, Math.round(this.baseVolume * volumeProfile[m]! * (0.4 + 1.2 * vol)))
+      prev = next
+    }
+    const data: DayData = { o, h, l, c, v }
+    this.days.set(day, data)
+    this.lastDay = day
+    this.lastData = data
+    return data
+  }
+
+  /** Hourly and daily summaries of a trading day (memoised for good: 1 KB per day). */
+  summary(day: number): DaySummary {
+    const cached = this.summaries.get(day)
+    if (cached !== undefined) return cached
+    const d = this.day(day)
+    const hours = new Float64Array(125)
+    for (let hr = 0; hr < 24; hr++) {
+      const a = hr * 60
+      let hi = d.h[a]!
+      let lo = d.l[a]!
+      let vol = 0
+      for (let m = a; m < a + 60; m++) {
+        if (d.h[m]! > hi) hi = d.h[m]!
+        if (d.l[m]! < lo) lo = d.l[m]!
+        vol += d.v[m]!
+      }
+      hours[hr * 5] = d.o[a]!
+      hours[hr * 5 + 1] = hi
+      hours[hr * 5 + 2] = lo
+      hours[hr * 5 + 3] = d.c[a + 59]!
+      hours[hr * 5 + 4] = vol
+    }
+    let hi = hours[1]!
+    let lo = hours[2]!
+    let vol = 0
+    for (let hr = 0; hr < 24; hr++) {
+      if (hours[hr * 5 + 1]! > hi) hi = hours[hr * 5 + 1]!
+      if (hours[hr * 5 + 2]! < lo) lo = hours[hr * 5 + 2]!
+      vol += hours[hr * 5 + 4]!
+    }
+    hours[120] = hours[0]!
+    hours[121] = hi
+    hours[122] = lo
+    hours[123] = hours[23 * 5 + 3]!
+    hours[124] = vol
+    const s: DaySummary = { hours }
+    this.summaries.set(day, s)
+    return s
+  }
+
+  /**
+   * The 60 one-second bars of a minute (o, h, l, c, v interleaved): a bridge from the minute's
+   * open to its close, clamped to its range, with one second at its high and one at its low and
+   * the volume split exactly.
+   */
+  secondsOf(day: number, minute: number): Float64Array {
+    const key = day * MINUTES + minute
+    const cached = this.seconds.get(key)
+    if (cached !== undefined) return cached
+    const d = this.day(day)
+    const o = d.o[minute]!
+    const h = d.h[minute]!
+    const l = d.l[minute]!
+    const c = d.c[minute]!
+    const v = d.v[minute]!
+    const out = new Float64Array(300)
+    const s = this.sigmaMinute / Math.sqrt(60)
+    const w = new Float64Array(61)
+    const base = hash4(this.seed, this.key, day, 0x100000 + minute)
+    for (let k = 1; k <= 60; k++) {
+      w[k] = w[k - 1]! + gauss(draw(base, k * 3), draw(base, k * 3 + 1)) * s
+    }
+    const r = draw(base, 0)
+    const iHigh = r % 60
+    const iLow = (iHigh + 1 + ((r >>> 8) % 59)) % 60
+    let prev = o
+    let weights = 0
+    const weight = new Float64Array(60)
+    for (let k = 0; k < 60; k++) {
+      const j = k + 1
+      const next =
+        j === 60 ? c : Math.min(h, Math.max(l, Math.round(o + ((c - o) * j) / 60 + w[j]! - (j / 60) * w[60]!)))
+      out[k * 5] = prev
+      out[k * 5 + 1] = k === iHigh ? h : Math.max(prev, next)
+      out[k * 5 + 2] = k === iLow ? l : Math.min(prev, next)
+      out[k * 5 + 3] = next
+      weight[k] = 1 + (draw(base, k * 3 + 2) & 7)
+      weights += weight[k]!
+      prev = next
+    }
+    let assigned = 0
+    for (let k = 0; k < 60; k++) {
+      const share = Math.floor((v * weight[k]!) / weights)
+      out[k * 5 + 4] = share
+      assigned += share
+    }
+    for (let k = 0; assigned < v; k = (k + 1) % 60) {
+      out[k * 5 + 4]!++
+      assigned++
+    }
+    this.seconds.set(key, out)
+    return out
+  }
+}
+
+/** A price override step: from second `at` on, `delta` ticks are added to the contract's path. */
+interface Step {
+  readonly at: number
+  readonly delta: number
+}
+
+export interface MarketOptions {
+  readonly seed: number
+  readonly historyStartMs: number
+  readonly tradingHours: TradingHours
+}
+
+export class Market {
+  readonly historyStartSec: number
+  private readonly series: Array<Series>
+  private readonly steps = new Map<string, Array<Step>>()
+  readonly isTradingDay: (day: number) => boolean
+  readonly options: MarketOptions
+
+  constructor(options: MarketOptions) {
+    this.options = options
+    this.historyStartSec = Math.floor(options.historyStartMs / 86_400_000) * DAY
+    const startDay = this.historyStartSec / DAY
+    this.isTradingDay =
+      options.tradingHours === "always"
+        ? (day) => day >= startDay
+        : (day) => {
+            if (day < startDay) return false
+            const wd = (day + 4) % 7
+            return wd !== 0 && wd !== 6
+          }
+    this.series = roots.map((_, i) => new Series(options.seed >>> 0, i, startDay, this.isTradingDay))
+  }
+
+  /** Whether the market trades at `ms`. */
+  isOpen(ms: number): boolean {
+    return this.isTradingDay(Math.floor(ms / 86_400_000))
+  }
+
+  /** A constant per-quarter basis so the months of a root differ (deterministic). */
+  basis(c: ContractInfo): number {
+    return (hash4(this.options.seed, c.rootIndex, c.quarter, 0x5eed) % 9) * 4
+  }
+
+  /** The offset in ticks of a contract at second `sec`. */
+  offsetAt(c: ContractInfo, sec: number): number {
+    const steps = this.steps.get(c.id)
+    if (steps === undefined) return 0
+    let off = 0
+    for (const s of steps) if (s.at <= sec) off += s.delta
+    return off
+  }
+
+  /** Moves a contract's price by `delta` ticks from second `sec` on. */
+  nudge(c: ContractInfo, sec: number, delta: number): void {
+    if (delta === 0) return
+    const steps = this.steps.get(c.id) ?? []
+    steps.push({ at: sec, delta })
+    steps.sort((a, b) => a.at - b.at)
+    this.steps.set(c.id, steps)
+  }
+
+  clearOverrides(): void {
+    this.steps.clear()
+  }
+
+  /**
+   * Calls `f` for each block of the path in [a, b) seconds, in order, using the coarsest aligned
+   * blocks (day, hour, minute, second) and splitting at price-override steps. Closed days yield
+   * nothing.
+   */
+  forEachBlock(c: ContractInfo, a: number, b: number, f: (block: Block) => void): void {
+    if (a < this.historyStartSec) a = this.historyStartSec
+    if (b <= a) return
+    const steps = this.steps.get(c.id)
+    const basis = this.basis(c)
+    if (steps === undefined || steps.length === 0) {
+      this.blocks(c.rootIndex, a, b, basis, f)
+      return
+    }
+    let start = a
+    let off = basis
+    for (const s of steps) {
+      if (s.at <= start) {
+        off += s.delta
+        continue
+      }
+      if (s.at >= b) break
+      this.blocks(c.rootIndex, start, s.at, off, f)
+      start = s.at
+      off += s.delta
+    }
+    this.blocks(c.rootIndex, start, b, off, f)
+  }
+
+  private blocks(rootIndex: number, a: number, b: number, off: number, f: (block: Block) => void): void {
+    const series = this.series[rootIndex]!
+    let t = a
+    while (t < b) {
+      const day = Math.floor(t / DAY)
+      const dayStart = day * DAY
+      if (!this.isTradingDay(day)) {
+        t = dayStart + DAY
+        continue
+      }
+      const inDay = t - dayStart
+      if (inDay === 0 && t + DAY <= b) {
+        const s = series.summary(day).hours
+        f({ start: t, length: DAY, o: s[120]! + off, h: s[121]! + off, l: s[122]! + off, c: s[123]! + off, v: s[124]! })
+        t += DAY
+      } else if (inDay % 3600 === 0 && t + 3600 <= b) {
+        const s = series.summary(day).hours
+        const i = (inDay / 3600) * 5
+        f({
+          start: t,
+          length: 3600,
+          o: s[i]! + off,
+          h: s[i + 1]! + off,
+          l: s[i + 2]! + off,
+          c: s[i + 3]! + off,
+          v: s[i + 4]!
+        })
+        t += 3600
+      } else if (inDay % 60 === 0 && t + 60 <= b) {
+        const d = series.day(day)
+        const m = inDay / 60
+        f({ start: t, length: 60, o: d.o[m]! + off, h: d.h[m]! + off, l: d.l[m]! + off, c: d.c[m]! + off, v: d.v[m]! })
+        t += 60
+      } else {
+        const m = Math.floor(inDay / 60)
+        const secs = series.secondsOf(day, m)
+        const i = (inDay % 60) * 5
+        f({
+          start: t,
+          length: 1,
+          o: secs[i]! + off,
+          h: secs[i + 1]! + off,
+          l: secs[i + 2]! + off,
+          c: secs[i + 3]! + off,
+          v: secs[i + 4]!
+        })
+        t += 1
+      }
+    }
+  }
+
+  /** Aggregates [a, b) seconds into `agg` (reset first); the allocation-free path bars use. */
+  aggregate(c: ContractInfo, a: number, b: number, agg: Agg): Agg {
+    agg.reset()
+    if (a < this.historyStartSec) a = this.historyStartSec
+    if (b <= a) return agg
+    const steps = this.steps.get(c.id)
+    const basis = this.basis(c)
+    if (steps === undefined || steps.length === 0) {
+      this.blocksInto(c.rootIndex, a, b, basis, agg)
+      return agg
+    }
+    let start = a
+    let off = basis
+    for (const s of steps) {
+      if (s.at <= start) {
+        off += s.delta
+        continue
+      }
+      if (s.at >= b) break
+      this.blocksInto(c.rootIndex, start, s.at, off, agg)
+      start = s.at
+      off += s.delta
+    }
+    this.blocksInto(c.rootIndex, start, b, off, agg)
+    return agg
+  }
+
+  private blocksInto(rootIndex: number, a: number, b: number, off: number, agg: Agg): void {
+    const series = this.series[rootIndex]!
+    let t = a
+    while (t < b) {
+      const day = Math.floor(t / DAY)
+      const dayStart = day * DAY
+      if (!this.isTradingDay(day)) {
+        t = dayStart + DAY
+        continue
+      }
+      const inDay = t - dayStart
+      if (inDay === 0 && t + DAY <= b) {
+        const s = series.summary(day).hours
+        agg.add(s[120]! + off, s[121]! + off, s[122]! + off, s[123]! + off, s[124]!)
+        t += DAY
+      } else if (inDay % 3600 === 0 && t + 3600 <= b) {
+        const s = series.summary(day).hours
+        const i = (inDay / 3600) * 5
+        agg.add(s[i]! + off, s[i + 1]! + off, s[i + 2]! + off, s[i + 3]! + off, s[i + 4]!)
+        t += 3600
+      } else if (inDay % 60 === 0 && t + 60 <= b) {
+        const d = series.day(day)
+        // Runs of whole minutes inside one day: read the arrays directly.
+        let m = inDay / 60
+        const stop = Math.min(
+          b,
+          dayStart + DAY,
+          inDay % 3600 === 0 ? b : (Math.floor(inDay / 3600) + 1) * 3600 + dayStart
+        )
+        while (t + 60 <= stop) {
+          agg.add(d.o[m]! + off, d.h[m]! + off, d.l[m]! + off, d.c[m]! + off, d.v[m]!)
+          t += 60
+          m++
+        }
+      } else {
+        const m = Math.floor(inDay / 60)
+        const secs = series.secondsOf(day, m)
+        let i = (inDay % 60) * 5
+        const stop = Math.min(b, dayStart + (m + 1) * 60)
+        while (t < stop) {
+          agg.add(secs[i]! + off, secs[i + 1]! + off, secs[i + 2]! + off, secs[i + 3]! + off, secs[i + 4]!)
+          t++
+          i += 5
+        }
+      }
+    }
+  }
+
+  /**
+   * The last traded price (ticks) at `ms`: the close of the current second while the market is
+   * open, the last close before it otherwise; undefined before history starts.
+   */
+  lastTicks(c: ContractInfo, ms: number): number | undefined {
+    const sec = Math.floor(ms / 1000)
+    if (sec < this.historyStartSec) return undefined
+    const day = Math.floor(sec / DAY)
+    const series = this.series[c.rootIndex]!
+    const off = this.basis(c) + this.offsetAt(c, sec)
+    if (!this.isTradingDay(day)) return series.level(day) + off
+    const inDay = sec - day * DAY
+    const secs = series.secondsOf(day, Math.floor(inDay / 60))
+    return secs[(inDay % 60) * 5 + 3]! + off
+  }
+
+  /** The last price as a number. */
+  lastPrice(c: ContractInfo, ms: number): number | undefined {
+    const t = this.lastTicks(c, ms)
+    return t === undefined ? undefined : priceOf(c, t)
+  }
+}

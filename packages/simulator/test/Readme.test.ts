@@ -1,0 +1,28 @@
+// The README's examples, run as written (so they cannot rot).
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { Simulator } from "../src/index.ts"
+
+describe("README", () => {
+  it("plain TypeScript quick start", async () => {
+    const sim = await Simulator.start({ seed: 42, clock: { mode: "fixed", start: "2025-11-19T15:30:00Z" } })
+    const login = await fetch(`${sim.url}/api/Auth/loginKey`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(Simulator.credentials) // { userName: "demo", apiKey: "sim-demo-api-key" }
+    })
+    await sim.setFaults([{ endpoint: "placeOrder", kind: "dropAfterExecute", times: 1 }])
+    const stats = await sim.stats()
+    await sim.stop()
+    expect((await login.json()).success).toBe(true)
+    expect(stats.logins.succeeded).toBe(1)
+  })
+
+  it("Effect quick start", async () => {
+    const program = Effect.gen(function* () {
+      const sim = yield* Simulator.Simulator // { url, port, admin }
+      return yield* Effect.promise(() => sim.admin.clock())
+    }).pipe(Effect.provide(Simulator.layer({ port: 0, rateLimit: { timeScale: 0.01 } })))
+    expect((await Effect.runPromise(program)).mode).toBe("live")
+  })
+})
