@@ -2,7 +2,8 @@
 // the "@projectx-effect/source" export condition, so tests never need a build first.
 import { defineProject, type UserWorkspaceConfig } from "vitest/config"
 
-const conditions = ["@projectx-effect/source", "node", "import", "module", "default"]
+// No "module": it makes @opentelemetry/api load its extension-less ESM build, which Node rejects.
+const conditions = ["@projectx-effect/source", "node", "import", "default"]
 
 export const project = (name: string, extra: UserWorkspaceConfig["test"] = {}) =>
   defineProject({
