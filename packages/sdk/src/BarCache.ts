@@ -1,0 +1,448 @@
+/**
+ * The bar cache: TTL + LRU bounded by bytes and entries, single-flight misses, values stored as
+ * Arrow IPC stream bytes, lz4-block compressed above a threshold, behind a 16-byte header (format
+ * tag + CRC-32) so a corrupt or unknown blob is detected, logged once and replaced.
+ *
+ * Format, from `bench/cache-formats.ts` (20,000 one-minute bars, random walk on a 0.25 tick grid;
+ * median of 200 runs; Node 24, 2-core EPYC). JSON response: 1,716,839 B.
+ *
+ * | format                      | bytes   | ×JSON | enc ms | dec ms            |
+ * |-----------------------------|---------|-------|--------|-------------------|
+ * | IPC raw                     | 960,808 | 0.560 | 0.21   | 0.07              |
+ * | IPC + lz4 block   (chosen)  | 411,400 | 0.240 | 1.83   | 0.72              |
+ * | IPC + lz4 frame             | 411,411 | 0.240 | 2.0–7.6| 1.0–6.7 (bimodal) |
+ * | Arrow native LZ4_FRAME      | 412,992 | 0.241 | 2.1    | 6.5–6.7           |
+ * | IPC + zstd (reference)      | 188,490 | 0.110 | 3.3    | 1.7–2.2           |
+ *
+ * lz4 block is the only format under both goals (stored ≤ 0.30× JSON, hit ≤ 1 ms median): with the
+ * header and CRC it stores 411,416 B (0.240×), decodes in 0.83 ms, and a 20k-bar hit through `get`
+ * takes 0.85 ms median. zstd is 2.2× smaller but misses the latency goal; the frame formats
+ * (including Arrow's own body compression) are the same size and decode slower.
+ *
+ * Hybrid of Effect's `Cache` and a hand-written LRU: Effect's `Cache` bounds by entry count only,
+ * evicts silently (no hook, so neither bytes nor evictions can be counted) and cannot tell a hit
+ * from a miss. Blobs therefore live in `internal/barCacheStore.ts` (byte + count LRU, TTL per
+ * entry), and Effect's `Cache` with a zero TTL only coalesces in-flight lookups: N concurrent
+ * misses of a key share one lookup, which is interrupted only when every waiter is.
+ *
+ * @since 0.1.0
+ */
+import { Cache, Clock, Context, Duration, Effect, Equal, Hash, Layer, Metric } from "effect"
+import * as Bars from "./Bars.ts"
+import { BlobLru, storeOf } from "./internal/barCacheStore.ts"
+import * as Codec from "./internal/codecBlob.ts"
+
+// -----------------------------------------------------------------------------
+// Keys
+// -----------------------------------------------------------------------------
+
+/**
+ * Everything that changes a `History/retrieveBars` answer.
+ *
+ * @since 0.1.0
+ */
+export interface KeyInput {
+  readonly contractId: string
+  /** 1 Second, 2 Minute, 3 Hour, 4 Day, 5 Week, 6 Month. */
+  readonly unit: number
+  readonly unitNumber: number
+  /** Range start (`Date` or epoch ms). */
+  readonly start: Date | number
+  /** Range end (`Date` or epoch ms). */
+  readonly end: Date | number
+  readonly limit: number
+  readonly includePartialBar: boolean
+  /** The Gateway's `live` flag (live vs simulated data feed). */
+  readonly live: boolean
+  /** Zone of the cached table's timestamps. Default `Bars.DEFAULT_TIME_ZONE`. */
+  readonly timeZone?: string | undefined
+}
+
+/**
+ * A normalised cache key; `id` is its stable string form (also the log annotation).
+ *
+ * @since 0.1.0
+ */
+export interface Key {
+  readonly contractId: string
+  readonly unit: number
+  readonly unitNumber: number
+  readonly start: number
+  readonly end: number
+  readonly limit: number
+  readonly includePartialBar: boolean
+  readonly live: boolean
+  readonly timeZone: string
+  readonly id: string
+}
+
+const iso = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms))
+
+/**
+ * Builds a key. `id` looks like
+ * `bars/1|CON.F.US.MGC.Z25|2x5|2025-01-01T15:30:00.000Z|2025-01-05T22:00:00.000Z|20000|partial=1|live=0|America/Chicago`.
+ *
+ * @since 0.1.0
+ */
+export const key = (input: KeyInput): Key => {
+  const start = typeof input.start === "number" ? input.start : input.start.getTime()
+  const end = typeof input.end === "number" ? input.end : input.end.getTime()
+  const timeZone = input.timeZone ?? Bars.DEFAULT_TIME_ZONE
+  const id = [
+    "bars/1",
+    encodeURIComponent(input.contractId),
+    `${input.unit}x${input.unitNumber}`,
+    iso(start),
+    iso(end),
+    String(input.limit),
+    `partial=${input.includePartialBar ? 1 : 0}`,
+    `live=${input.live ? 1 : 0}`,
+    encodeURIComponent(timeZone)
+  ].join("|")
+  return {
+    contractId: input.contractId,
+    unit: input.unit,
+    unitNumber: input.unitNumber,
+    start,
+    end,
+    limit: input.limit,
+    includePartialBar: input.includePartialBar,
+    live: input.live,
+    timeZone,
+    id
+  }
+}
+
+// -----------------------------------------------------------------------------
+// Options, stats, metrics
+// -----------------------------------------------------------------------------
+
+/**
+ * @since 0.1.0
+ */
+export interface Options {
+  /** How long an entry lives. Default 5 minutes. */
+  readonly timeToLive?: Duration.Input | undefined
+  /**
+   * TTL for ranges whose end is within `recentWindow` of now (or later): their last bars may
+   * still change. Default 30 seconds.
+   */
+  readonly recentTimeToLive?: Duration.Input | undefined
+  /** Default 15 minutes. */
+  readonly recentWindow?: Duration.Input | undefined
+  /** Bound on the total stored (compressed) bytes. Default 64 MiB. */
+  readonly maxBytes?: number | undefined
+  /** Bound on the number of entries. Default 1,024. */
+  readonly maxEntries?: number | undefined
+  /** IPC payloads longer than this many bytes are lz4-compressed. Default 1,024. */
+  readonly compressionThreshold?: number | undefined
+}
+
+/**
+ * A snapshot of the cache's counters. `hits + misses` counts `get` calls; concurrent misses of
+ * one key count one miss each but run one lookup (`lookups`). Counters survive `clear`.
+ *
+ * @since 0.1.0
+ */
+export interface Stats {
+  readonly hits: number
+  readonly misses: number
+  /** hits / (hits + misses); 0 before the first call. */
+  readonly hitRatio: number
+  /** Lookups actually run. */
+  readonly lookups: number
+  readonly entries: number
+  /** Stored blob bytes, headers included. */
+  readonly bytesStored: number
+  /** The same entries' IPC bytes before compression. */
+  readonly bytesUncompressed: number
+  /** bytesUncompressed / bytesStored (higher is better); 1 when empty. */
+  readonly compressionRatio: number
+  /** Live entries dropped to respect maxBytes or maxEntries. */
+  readonly evictions: number
+  /** Entries dropped because their TTL passed. */
+  readonly expirations: number
+  /** Stored entries that failed to decode (each was treated as a miss and replaced). */
+  readonly corruptEntries: number
+  readonly maxBytes: number
+  readonly maxEntries: number
+}
+
+const attributes = { cache: "bars" }
+
+/**
+ * The cache's metrics (attribute `cache="bars"`), for telemetry exporters.
+ *
+ * @since 0.1.0
+ */
+export const metrics = {
+  hits: Metric.counter("projectx_cache_hits_total", {
+    description: "Bar cache hits",
+    incremental: true,
+    attributes
+  }),
+  misses: Metric.counter("projectx_cache_misses_total", {
+    description: "Bar cache misses (calls that waited for a lookup)",
+    incremental: true,
+    attributes
+  }),
+  evictions: Metric.counter("projectx_cache_evictions_total", {
+    description: "Bar cache entries evicted by the byte or entry bound",
+    incremental: true,
+    attributes
+  }),
+  corrupt: Metric.counter("projectx_cache_corrupt_entries_total", {
+    description: "Bar cache entries that failed to decode",
+    incremental: true,
+    attributes
+  }),
+  bytes: Metric.gauge("projectx_cache_bytes", { description: "Bar cache stored bytes", attributes })
+} as const
+
+// -----------------------------------------------------------------------------
+// Service
+// -----------------------------------------------------------------------------
+
+/**
+ * @since 0.1.0
+ */
+export interface Service {
+  /**
+   * The bars for `key`: on a hit, decoded from the stored bytes (no lookup runs); on a miss, from
+   * `lookup`, which runs once for all concurrent callers of the key and whose result, empty
+   * included, is stored. A failed lookup is not stored. Concurrent callers share the first
+   * caller's lookup, so give one key one lookup.
+   */
+  readonly get: <E, R>(key: Key, lookup: Effect.Effect<Bars.BarTable, E, R>) => Effect.Effect<Bars.BarTable, E, R>
+  readonly invalidate: (key: Key) => Effect.Effect<void>
+  /** Drops every entry (counters keep counting). */
+  readonly clear: Effect.Effect<void>
+  readonly stats: Effect.Effect<Stats>
+}
+
+/**
+ * The service tag. Through the package's namespace export the constructors read
+ * `BarCache.key(...)`, `BarCache.layer(options)` and `BarCache.layerDisabled`; the same layers are
+ * statics here (`BarCache.BarCache.layer`). (`key` cannot be a static: the tag's `key` is its id.)
+ *
+ * @since 0.1.0
+ */
+export class BarCache extends Context.Service<BarCache, Service>()("@projectx-effect/sdk/BarCache") {
+  static readonly layer = (options?: Options): Layer.Layer<BarCache> => layer(options)
+  static get layerDisabled(): Layer.Layer<BarCache> {
+    return layerDisabled
+  }
+}
+
+/**
+ * A cache with `options` (defaults: 5 min TTL, 30 s for ranges ending within 15 min of now,
+ * 64 MiB, 1,024 entries, lz4 above 1 KiB).
+ *
+ * @since 0.1.0
+ */
+export const layer = (options?: Options): Layer.Layer<BarCache> => Layer.effect(BarCache, make(options))
+
+/**
+ * Pass-through: every `get` runs its lookup and nothing is stored (for benchmarks and for
+ * turning caching off).
+ *
+ * @since 0.1.0
+ */
+export const layerDisabled: Layer.Layer<BarCache> = Layer.sync(BarCache, () => makeDisabled())
+
+/** The Effect `Cache` key of an in-flight lookup: equal by key id, carrying the caller's lookup. */
+class Flight implements Equal.Equal {
+  readonly key: Key
+  readonly lookup: Effect.Effect<Bars.BarTable, unknown>
+  constructor(key: Key, lookup: Effect.Effect<Bars.BarTable, unknown>) {
+    this.key = key
+    this.lookup = lookup
+  }
+  [Equal.symbol](that: Equal.Equal): boolean {
+    return that instanceof Flight && that.key.id === this.key.id
+  }
+  [Hash.symbol](): number {
+    return Hash.string(this.key.id)
+  }
+}
+
+type Probe =
+  | { readonly _tag: "Hit"; readonly table: Bars.BarTable }
+  | { readonly _tag: "Corrupt"; readonly reason: string; readonly message: string }
+  | { readonly _tag: "Expired" }
+  | { readonly _tag: "Absent" }
+
+const absent: Probe = { _tag: "Absent" }
+const expired: Probe = { _tag: "Expired" }
+
+/**
+ * Builds a cache (what `layer` provides).
+ *
+ * @since 0.1.0
+ */
+export const make = Effect.fnUntraced(function* (options?: Options) {
+  const ttl = Duration.toMillis(options?.timeToLive ?? Duration.minutes(5))
+  const recentTtl = Duration.toMillis(options?.recentTimeToLive ?? Duration.seconds(30))
+  const recentWindow = Duration.toMillis(options?.recentWindow ?? Duration.minutes(15))
+  const threshold = options?.compressionThreshold ?? 1024
+  const store = new BlobLru({
+    maxBytes: options?.maxBytes ?? 64 * 1024 * 1024,
+    maxEntries: options?.maxEntries ?? 1024
+  })
+  const counts = { hits: 0, misses: 0, lookups: 0, evictions: 0, expirations: 0, corrupt: 0 }
+
+  /** Reads and decodes the entry in one synchronous step, so concurrent fibers see one outcome. */
+  const probe = (id: string, now: number): Probe => {
+    const entry = store.peek(id)
+    if (entry === undefined) return absent
+    if (entry.expiresAt <= now) {
+      store.delete(id)
+      counts.expirations++
+      return expired
+    }
+    const ipc = Codec.decode(entry.blob)
+    let failure: { readonly reason: string; readonly message: string }
+    if (Codec.isDecodeFailure(ipc)) {
+      failure = ipc
+    } else {
+      try {
+        const table = Bars.fromIPC(ipc)
+        store.touch(id)
+        return { _tag: "Hit", table }
+      } catch (cause) {
+        failure = { reason: "ArrowDecode", message: cause instanceof Error ? cause.message : String(cause) }
+      }
+    }
+    store.delete(id)
+    counts.corrupt++
+    return { _tag: "Corrupt", ...failure }
+  }
+
+  const save = (k: Key, table: Bars.BarTable) =>
+    Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const stored = yield* Effect.try(() => Codec.encode(Bars.toIPC(table), threshold))
+      const life = k.end >= now - recentWindow ? recentTtl : ttl
+      if (life <= 0) return
+      const result = store.set(k.id, { blob: stored.blob, rawBytes: stored.rawBytes, expiresAt: now + life }, now)
+      counts.evictions += result.evicted
+      counts.expirations += result.expired
+      if (result.evicted > 0) yield* Metric.update(metrics.evictions, result.evicted)
+      if (!result.stored) {
+        yield* Effect.logDebug("BarCache: entry larger than maxBytes, not stored").pipe(
+          Effect.annotateLogs({ key: k.id, bytes: stored.blob.byteLength })
+        )
+      }
+      yield* Metric.update(metrics.bytes, store.bytesStored)
+    }).pipe(
+      Effect.catch((error) =>
+        Effect.logWarning("BarCache: could not store bars; returning them uncached", error).pipe(
+          Effect.annotateLogs({ key: k.id })
+        )
+      )
+    )
+
+  const runFlight = (flight: Flight): Effect.Effect<Bars.BarTable, unknown> =>
+    Effect.gen(function* () {
+      // A caller that missed just before another flight stored the value reuses it.
+      const again = probe(flight.key.id, yield* Clock.currentTimeMillis)
+      if (again._tag === "Hit") return again.table
+      counts.lookups++
+      const table = yield* flight.lookup
+      yield* save(flight.key, table)
+      return table
+    })
+
+  const flights = yield* Cache.makeWith(runFlight, {
+    capacity: Number.POSITIVE_INFINITY,
+    timeToLive: () => Duration.zero
+  })
+
+  const get = Effect.fn("BarCache.get")(function* <E, R>(
+    k: Key,
+    lookup: Effect.Effect<Bars.BarTable, E, R>
+  ): Effect.fn.Return<Bars.BarTable, E, R> {
+    const outcome = probe(k.id, yield* Clock.currentTimeMillis)
+    if (outcome._tag === "Hit") {
+      counts.hits++
+      yield* Effect.annotateCurrentSpan("cache.hit", true)
+      yield* Metric.update(metrics.hits, 1)
+      return outcome.table
+    }
+    yield* Effect.annotateCurrentSpan("cache.hit", false)
+    if (outcome._tag === "Corrupt") {
+      yield* Metric.update(metrics.corrupt, 1)
+      yield* Effect.logWarning("BarCache: corrupt entry treated as a miss").pipe(
+        Effect.annotateLogs({ key: k.id, reason: outcome.reason, detail: outcome.message })
+      )
+    }
+    counts.misses++
+    yield* Metric.update(metrics.misses, 1)
+    const context = yield* Effect.context<R>()
+    return yield* Cache.get(flights, new Flight(k, Effect.provideContext(lookup, context))) as Effect.Effect<
+      Bars.BarTable,
+      E
+    >
+  })
+
+  const invalidate = Effect.fn("BarCache.invalidate")(function* (k: Key) {
+    store.delete(k.id)
+    yield* Metric.update(metrics.bytes, store.bytesStored)
+  })
+
+  const clear = Effect.sync(() => store.clear()).pipe(
+    Effect.andThen(Metric.update(metrics.bytes, 0)),
+    Effect.withSpan("BarCache.clear")
+  )
+
+  const stats = Effect.gen(function* () {
+    counts.expirations += store.purgeExpired(yield* Clock.currentTimeMillis)
+    return {
+      hits: counts.hits,
+      misses: counts.misses,
+      hitRatio: counts.hits + counts.misses === 0 ? 0 : counts.hits / (counts.hits + counts.misses),
+      lookups: counts.lookups,
+      entries: store.size,
+      bytesStored: store.bytesStored,
+      bytesUncompressed: store.bytesUncompressed,
+      compressionRatio: store.bytesStored === 0 ? 1 : store.bytesUncompressed / store.bytesStored,
+      evictions: counts.evictions,
+      expirations: counts.expirations,
+      corruptEntries: counts.corrupt,
+      maxBytes: store.maxBytes,
+      maxEntries: store.maxEntries
+    } satisfies Stats
+  })
+
+  const service = BarCache.of({ get, invalidate, clear, stats })
+  storeOf.set(service, store)
+  return service
+})
+
+function makeDisabled(): Service {
+  let misses = 0
+  return BarCache.of({
+    get: (_key, lookup) =>
+      Effect.suspend(() => {
+        misses++
+        return lookup
+      }).pipe(Effect.withSpan("BarCache.get")),
+    invalidate: () => Effect.void,
+    clear: Effect.void,
+    stats: Effect.sync(() => ({
+      hits: 0,
+      misses,
+      hitRatio: 0,
+      lookups: misses,
+      entries: 0,
+      bytesStored: 0,
+      bytesUncompressed: 0,
+      compressionRatio: 1,
+      evictions: 0,
+      expirations: 0,
+      corruptEntries: 0,
+      maxBytes: 0,
+      maxEntries: 0
+    }))
+  })
+}

@@ -1,0 +1,113 @@
+// The bar cache's blob store: an LRU bounded by total stored bytes and by entry count, with a
+// per-entry expiry instant. A JavaScript Map keeps insertion order, so re-inserting on use makes
+// its first key the least recently used one; eviction walks from there.
+
+export interface StoredBlob {
+  readonly blob: Uint8Array
+  /** IPC bytes before compression. */
+  readonly rawBytes: number
+  /** Epoch ms after which the entry is stale. */
+  readonly expiresAt: number
+}
+
+export interface SetResult {
+  readonly stored: boolean
+  /** Live entries removed to make room (least recently used first). */
+  readonly evicted: number
+  /** Stale entries dropped to make room. */
+  readonly expired: number
+}
+
+export class BlobLru {
+  readonly maxBytes: number
+  readonly maxEntries: number
+  private readonly map = new Map<string, StoredBlob>()
+  private bytes = 0
+  private raw = 0
+
+  constructor(options: { readonly maxBytes: number; readonly maxEntries: number }) {
+    this.maxBytes = options.maxBytes
+    this.maxEntries = options.maxEntries
+  }
+
+  get size(): number {
+    return this.map.size
+  }
+
+  get bytesStored(): number {
+    return this.bytes
+  }
+
+  get bytesUncompressed(): number {
+    return this.raw
+  }
+
+  /** The entry without changing its recency. */
+  peek(id: string): StoredBlob | undefined {
+    return this.map.get(id)
+  }
+
+  /** Marks the entry most recently used. */
+  touch(id: string): void {
+    const entry = this.map.get(id)
+    if (entry !== undefined) {
+      this.map.delete(id)
+      this.map.set(id, entry)
+    }
+  }
+
+  delete(id: string): boolean {
+    const entry = this.map.get(id)
+    if (entry === undefined) return false
+    this.map.delete(id)
+    this.bytes -= entry.blob.byteLength
+    this.raw -= entry.rawBytes
+    return true
+  }
+
+  clear(): void {
+    this.map.clear()
+    this.bytes = 0
+    this.raw = 0
+  }
+
+  /** Drops every entry stale at `now`; returns how many. */
+  purgeExpired(now: number): number {
+    let n = 0
+    for (const [id, entry] of this.map) {
+      if (entry.expiresAt <= now) {
+        this.delete(id)
+        n++
+      }
+    }
+    return n
+  }
+
+  /**
+   * Stores (or replaces) an entry as the most recently used, then evicts until both bounds hold:
+   * stale entries first, then least recently used ones. A blob larger than `maxBytes` alone is
+   * not stored.
+   */
+  set(id: string, entry: StoredBlob, now: number): SetResult {
+    this.delete(id)
+    const size = entry.blob.byteLength
+    if (size > this.maxBytes || this.maxEntries < 1) return { stored: false, evicted: 0, expired: 0 }
+    const overflows = () => this.bytes + size > this.maxBytes || this.map.size + 1 > this.maxEntries
+    let expired = 0
+    let evicted = 0
+    if (overflows()) expired = this.purgeExpired(now)
+    while (overflows()) {
+      const oldest = this.map.keys().next()
+      if (oldest.done === true) break
+      this.delete(oldest.value)
+      evicted++
+    }
+    this.map.set(id, entry)
+    this.bytes += size
+    this.raw += entry.rawBytes
+    return { stored: true, evicted, expired }
+  }
+}
+
+/** The store behind each cache service instance, for tests that need to reach a stored blob. */
+export const storeOf = new WeakMap<object, BlobLru>()

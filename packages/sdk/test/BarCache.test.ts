@@ -1,0 +1,369 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Fiber, Logger, Metric } from "effect"
+import { TestClock } from "effect/testing"
+import * as BarCache from "../src/BarCache.ts"
+import * as Bars from "../src/Bars.ts"
+import { storeOf } from "../src/internal/barCacheStore.ts"
+import * as Codec from "../src/internal/codecBlob.ts"
+
+const MINUTE = 60_000
+const NOW = Date.UTC(2026, 0, 5, 15, 0)
+const T0 = Date.UTC(2025, 6, 1)
+
+/** Ascending bars on a 0.25 tick grid. */
+const table = (n: number, seed = 0): Bars.BarTable => {
+  const time = new Float64Array(n)
+  const open = new Float64Array(n)
+  const high = new Float64Array(n)
+  const low = new Float64Array(n)
+  const close = new Float64Array(n)
+  const volume = new Float64Array(n)
+  for (let i = 0; i < n; i++) {
+    time[i] = T0 + i * MINUTE
+    open[i] = 5000 + ((i * 7 + seed) % 31) * 0.25
+    high[i] = open[i]! + 1
+    low[i] = open[i]! - 1
+    close[i] = open[i]! + 0.25
+    volume[i] = (i * 13 + seed) % 500
+  }
+  return Bars.toTable({ time, open, high, low, close, volume })
+}
+
+const keyFor = (contractId: string, end = T0 + 10 * 86_400_000) =>
+  BarCache.key({
+    contractId,
+    unit: 2,
+    unitNumber: 1,
+    start: T0,
+    end,
+    limit: 20_000,
+    includePartialBar: false,
+    live: false
+  })
+
+/** A lookup that counts its runs. */
+const counting = (value: Bars.BarTable) => {
+  const runs = { count: 0 }
+  const lookup = Effect.sync(() => {
+    runs.count++
+    return value
+  })
+  return { runs, lookup }
+}
+
+const closes = (t: Bars.BarTable) => Array.from(Bars.toColumns(t).close)
+
+/** The exact blob size the cache stores for a table. */
+const blobBytes = (t: Bars.BarTable, threshold = 1024) => Codec.encode(Bars.toIPC(t), threshold).blob.byteLength
+
+const start = TestClock.setTime(NOW)
+
+describe("BarCache.key", () => {
+  it("has a stable string form covering every field", () => {
+    const base = {
+      contractId: "CON.F.US.MGC.Z25",
+      unit: 2,
+      unitNumber: 5,
+      start: new Date("2025-01-01T15:30:00Z"),
+      end: Date.parse("2025-01-05T22:00:00Z"),
+      limit: 20_000,
+      includePartialBar: true,
+      live: false
+    }
+    const k = BarCache.key(base)
+    expect(k.id).toBe(
+      "bars/1|CON.F.US.MGC.Z25|2x5|2025-01-01T15:30:00.000Z|2025-01-05T22:00:00.000Z|20000|partial=1|live=0|America%2FChicago"
+    )
+    expect(BarCache.key({ ...base, start: base.start.getTime(), end: new Date(base.end) }).id).toBe(k.id)
+    const variants = [
+      { contractId: "CON.F.US.GC.Z25" },
+      { unit: 3 },
+      { unitNumber: 1 },
+      { start: 0 },
+      { end: 0 },
+      { limit: 10 },
+      { includePartialBar: false },
+      { live: true },
+      { timeZone: "UTC" }
+    ]
+    const ids = new Set([k.id, ...variants.map((v) => BarCache.key({ ...base, ...v }).id)])
+    expect(ids.size).toBe(variants.length + 1)
+  })
+})
+
+describe("BarCache", () => {
+  it.effect("a hit runs no lookup and returns the same bars", () =>
+    Effect.gen(function* () {
+      yield* start
+      const cache = yield* BarCache.make()
+      const value = table(300)
+      const { runs, lookup } = counting(value)
+      const k = keyFor("A")
+      const first = yield* cache.get(k, lookup)
+      const second = yield* cache.get(k, lookup)
+      expect(runs.count).toBe(1)
+      expect(closes(second)).toEqual(closes(value))
+      expect(Bars.timeZone(second)).toBe("America/Chicago")
+      expect(first).toBe(value)
+    })
+  )
+
+  it.effect("20 concurrent identical misses run the lookup once", () =>
+    Effect.gen(function* () {
+      yield* start
+      const cache = yield* BarCache.make()
+      const gate = yield* Deferred.make<void>()
+      const value = table(50)
+      let runs = 0
+      const lookup = Effect.sync(() => runs++).pipe(Effect.andThen(Deferred.await(gate)), Effect.as(value))
+      const k = keyFor("A")
+      const fiber = yield* Effect.all(
+        Array.from({ length: 20 }, () => cache.get(k, lookup)),
+        {
+          concurrency: "unbounded"
+        }
+      ).pipe(Effect.forkChild)
+      yield* Effect.yieldNow
+      yield* Deferred.succeed(gate, undefined)
+      const results = yield* Fiber.join(fiber)
+      expect(runs).toBe(1)
+      expect(results.every((t) => t === value)).toBe(true)
+      const stats = yield* cache.stats
+      expect(stats).toMatchObject({ hits: 0, misses: 20, lookups: 1, entries: 1 })
+    })
+  )
+
+  it.effect("empty results are cached", () =>
+    Effect.gen(function* () {
+      yield* start
+      const cache = yield* BarCache.make()
+      const { runs, lookup } = counting(Bars.empty({ timeZone: "UTC" }))
+      const k = keyFor("EMPTY")
+      yield* cache.get(k, lookup)
+      const again = yield* cache.get(k, lookup)
+      expect(runs.count).toBe(1)
+      expect(again.numRows).toBe(0)
+      expect(Bars.timeZone(again)).toBe("UTC")
+    })
+  )
+
+  it.effect("failed lookups are not cached", () =>
+    Effect.gen(function* () {
+      yield* start
+      const cache = yield* BarCache.make()
+      let runs = 0
+      const k = keyFor("A")
+      const failing = Effect.suspend(() => {
+        runs++
+        return Effect.fail("boom" as const)
+      })
+      const error = yield* Effect.flip(cache.get(k, failing))
+      expect(error).toBe("boom")
+      const { lookup } = counting(table(5))
+      yield* cache.get(k, lookup)
+      expect(runs).toBe(1)
+      expect((yield* cache.stats).entries).toBe(1)
+    })
+  )
+
+  it.effect("entries expire after the TTL (TestClock)", () =>
+    Effect.gen(function* () {
+      yield* start
+      const cache = yield* BarCache.make({ timeToLive: "5 minutes" })
+      const { runs, lookup } = counting(table(10))
+      const k = keyFor("A")
+      yield* cache.get(k, lookup)
+      yield* TestClock.adjust("4 minutes")
+      yield* cache.get(k, lookup)
+      expect(runs.count).toBe(1)
+      yield* TestClock.adjust("61 seconds")
+      yield* cache.get(k, lookup)
+      expect(runs.count).toBe(2)
+      expect((yield* cache.stats).expirations).toBe(1)
+    })
+  )
+
+  it.effect("ranges ending near now get the shorter TTL", () =>
+    Effect.gen(function* () {
+      yield* start
+      const cache = yield* BarCache.make({ timeToLive: "1 hour", recentTimeToLive: "30 seconds" })
+      const { runs, lookup } = counting(table(10))
+      const recent = keyFor("A", NOW - MINUTE)
+      const old = keyFor("A", NOW - 86_400_000)
+      yield* cache.get(recent, lookup)
+      yield* cache.get(old, lookup)
+      yield* TestClock.adjust("31 seconds")
+      yield* cache.get(recent, lookup)
+      yield* cache.get(old, lookup)
+      expect(runs.count).toBe(3)
+    })
+  )
+
+  it.effect("evicts by bytes, least recently used first", () =>
+    Effect.gen(function* () {
+      yield* start
+      const value = table(200)
+      const size = blobBytes(value)
+      const cache = yield* BarCache.make({ maxBytes: Math.floor(size * 3.5) })
+      const lookups = new Map<string, number>()
+      const get = (id: string) =>
+        cache.get(
+          keyFor(id),
+          Effect.sync(() => {
+            lookups.set(id, (lookups.get(id) ?? 0) + 1)
+            return value
+          })
+        )
+      yield* get("A")
+      yield* get("B")
+      yield* get("C")
+      yield* get("A") // A is now the most recently used; B the least
+      yield* get("D") // 4 × size > 3.5 × size: one must go
+      const stats = yield* cache.stats
+      expect(stats).toMatchObject({ entries: 3, evictions: 1, bytesStored: 3 * size })
+      yield* get("A")
+      yield* get("C")
+      yield* get("D")
+      expect([...lookups.values()]).toEqual([1, 1, 1, 1])
+      yield* get("B")
+      expect(lookups.get("B")).toBe(2)
+    })
+  )
+
+  it.effect("also bounds the entry count", () =>
+    Effect.gen(function* () {
+      yield* start
+      const cache = yield* BarCache.make({ maxEntries: 2 })
+      const { lookup } = counting(table(3))
+      for (const id of ["A", "B", "C"]) yield* cache.get(keyFor(id), lookup)
+      expect(yield* cache.stats).toMatchObject({ entries: 2, evictions: 1 })
+    })
+  )
+
+  it.effect("a corrupt entry is a miss with exactly one warning, and is replaced", () =>
+    Effect.gen(function* () {
+      yield* start
+      const warnings: Array<unknown> = []
+      const logger = Logger.make((o) => {
+        if (o.logLevel === "Warn") warnings.push(o.message)
+      })
+      const cache = yield* BarCache.make()
+      const { runs, lookup } = counting(table(400))
+      const k = keyFor("A")
+      yield* cache.get(k, lookup)
+      const store = storeOf.get(cache)!
+      // A flipped payload byte (caught by the CRC), then an unknown encoding tag.
+      for (const corrupt of [(b: Uint8Array) => (b[40]! ^= 0xff), (b: Uint8Array) => (b[4] = 9)]) {
+        corrupt(store.peek(k.id)!.blob)
+        const got = yield* cache.get(k, lookup).pipe(Effect.provide(Logger.layer([logger])))
+        expect(closes(got)).toEqual(closes(table(400)))
+      }
+      expect(warnings).toHaveLength(2)
+      expect(runs.count).toBe(3)
+      yield* cache.get(k, lookup) // the fresh value replaced the corrupt one
+      expect(runs.count).toBe(3)
+      expect(yield* cache.stats).toMatchObject({ corruptEntries: 2, hits: 1, misses: 3, entries: 1 })
+    })
+  )
+
+  it.effect("stats are right", () =>
+    Effect.gen(function* () {
+      yield* start
+      const cache = yield* BarCache.make()
+      const small = table(1)
+      const large = table(5000, 3)
+      yield* cache.get(keyFor("S"), Effect.succeed(small))
+      yield* cache.get(keyFor("L"), Effect.succeed(large))
+      for (let i = 0; i < 3; i++) yield* cache.get(keyFor("L"), Effect.succeed(large))
+      const stored = blobBytes(small) + blobBytes(large)
+      const raw = Bars.toIPC(small).byteLength + Bars.toIPC(large).byteLength
+      expect(Codec.encode(Bars.toIPC(small), 1024).encoding).toBe(Codec.Encoding.Raw) // under 1 KiB
+      expect(blobBytes(small)).toBe(Bars.toIPC(small).byteLength + Codec.HEADER_BYTES)
+      expect(yield* cache.stats).toEqual({
+        hits: 3,
+        misses: 2,
+        hitRatio: 0.6,
+        lookups: 2,
+        entries: 2,
+        bytesStored: stored,
+        bytesUncompressed: raw,
+        compressionRatio: raw / stored,
+        evictions: 0,
+        expirations: 0,
+        corruptEntries: 0,
+        maxBytes: 64 * 1024 * 1024,
+        maxEntries: 1024
+      })
+      expect(raw / stored).toBeGreaterThan(1.5)
+      yield* cache.invalidate(keyFor("L"))
+      expect(yield* cache.stats).toMatchObject({ entries: 1, bytesStored: blobBytes(small) })
+      yield* cache.clear
+      expect(yield* cache.stats).toMatchObject({ entries: 0, bytesStored: 0, bytesUncompressed: 0, hits: 3 })
+    })
+  )
+
+  it.effect("exports hit and miss counters as metrics", () =>
+    Effect.gen(function* () {
+      yield* start
+      const cache = yield* BarCache.make()
+      const { lookup } = counting(table(5))
+      yield* cache.get(keyFor("A"), lookup)
+      yield* cache.get(keyFor("A"), lookup)
+      yield* cache.get(keyFor("A"), lookup)
+      expect((yield* Metric.value(BarCache.metrics.hits)).count).toBe(2)
+      expect((yield* Metric.value(BarCache.metrics.misses)).count).toBe(1)
+    }).pipe(Effect.provideService(Metric.MetricRegistry, new Map()))
+  )
+
+  it.effect("layerDisabled always runs the lookup", () =>
+    Effect.gen(function* () {
+      const cache = yield* BarCache.BarCache
+      const { runs, lookup } = counting(table(5))
+      yield* cache.get(keyFor("A"), lookup)
+      yield* cache.get(keyFor("A"), lookup)
+      expect(runs.count).toBe(2)
+      expect(yield* cache.stats).toMatchObject({ hits: 0, misses: 2, entries: 0 })
+    }).pipe(Effect.provide(BarCache.layerDisabled))
+  )
+
+  it.effect("layer provides the service", () =>
+    Effect.gen(function* () {
+      yield* start
+      const cache = yield* BarCache.BarCache
+      const { runs, lookup } = counting(table(5))
+      yield* cache.get(keyFor("A"), lookup)
+      yield* cache.get(keyFor("A"), lookup)
+      expect(runs.count).toBe(1)
+    }).pipe(Effect.provide(BarCache.layer({ maxEntries: 8 })))
+  )
+})
+
+describe("cache blob codec", () => {
+  const ipc = Bars.toIPC(table(1000))
+
+  it("compresses above the threshold and stores small payloads raw", () => {
+    expect(Codec.encode(ipc, 1024).encoding).toBe(Codec.Encoding.Lz4Block)
+    expect(Codec.encode(ipc, ipc.byteLength).encoding).toBe(Codec.Encoding.Raw)
+  })
+
+  it("detects truncated, foreign, unknown and corrupted blobs", () => {
+    const good = Codec.encode(ipc, 0).blob
+    const reason = (blob: Uint8Array) => {
+      const r = Codec.decode(blob)
+      return Codec.isDecodeFailure(r) ? r.reason : "ok"
+    }
+    const edit = (f: (b: Uint8Array) => void) => {
+      const b = good.slice()
+      f(b)
+      return b
+    }
+    expect(reason(good)).toBe("ok")
+    expect(reason(good.subarray(0, 10))).toBe("Truncated")
+    expect(reason(good.subarray(0, good.length - 1))).toBe("ChecksumMismatch")
+    expect(reason(new TextEncoder().encode("LZ4corrupted_data_here"))).toBe("BadMagic")
+    expect(reason(edit((b) => (b[3] = 2)))).toBe("UnknownVersion")
+    expect(reason(edit((b) => (b[4] = 7)))).toBe("UnknownEncoding")
+    expect(reason(edit((b) => (b[100]! ^= 1)))).toBe("ChecksumMismatch")
+    expect(reason(edit((b) => (b[8]! ^= 1)))).toBe("Corrupt") // raw length no longer matches
+  })
+})

@@ -1,0 +1,155 @@
+import { assert, describe, expect, it } from "@effect/vitest"
+import { Endpoints } from "@projectx-effect/gateway"
+import { Array as Arr, Effect } from "effect"
+import * as BarCache from "../src/BarCache.ts"
+import * as Bars from "../src/Bars.ts"
+import { ValidationError } from "../src/Errors.ts"
+import { GatewayClient } from "../src/GatewayClient.ts"
+import { type BarsProgress, MarketData, plan } from "../src/MarketData.ts"
+import { admin, promise, requests, withSdk } from "./support/core.ts"
+
+const MINUTE = 60_000
+// A fixed simulator clock: the market is deterministic and "now" does not move under the test.
+const NOW = Date.parse("2026-11-20T18:00:00Z")
+const sim = { clock: { mode: "fixed" as const, start: NOW } }
+const contractId = "CON.F.US.MNQ.Z26"
+
+describe("MarketData.plan", () => {
+  const defaults = { live: false, timeZone: "America/Chicago" }
+  it.effect("splits ranges the Gateway would truncate into consecutive windows of at most 20,000 bars", () =>
+    Effect.gen(function* () {
+      const end = new Date(NOW)
+      const start = new Date(NOW - 59_999 * MINUTE)
+      const range = yield* plan({ contractId, unit: "minute", start, end }, contractId, NOW, defaults)
+      expect(range.chunks).toHaveLength(3)
+      // newest first, contiguous, no overlap
+      expect(range.chunks[0]![1]).toBe(end.getTime())
+      expect(range.chunks[2]![0]).toBe(start.getTime())
+      for (let i = 1; i < range.chunks.length; i++) expect(range.chunks[i]![1] + 1).toBe(range.chunks[i - 1]![0])
+      const fiveMinute = yield* plan({ contractId, unit: "minute", unitNumber: 5, days: 5 }, contractId, NOW, defaults)
+      expect(fiveMinute.chunks).toHaveLength(1)
+    })
+  )
+
+  it.effect("refuses bad parameters with a typed error naming the field", () =>
+    Effect.gen(function* () {
+      const bad = [
+        [{ unit: "fortnight" as never, days: 1 }, "unit"],
+        [{ unit: "minute" as const, unitNumber: 0, days: 1 }, "unitNumber"],
+        [{ unit: "minute" as const, unitNumber: 1.5, days: 1 }, "unitNumber"],
+        [{ unit: "minute" as const, limit: 0, days: 1 }, "limit"],
+        [{ unit: "minute" as const, days: -1 }, "days"],
+        [{ unit: "minute" as const, start: new Date(NOW), end: new Date(NOW - MINUTE) }, "end"],
+        [{ unit: "minute" as const }, "start"],
+        [{ unit: "minute" as const, days: 1, timeZone: "Mars/Olympus" }, "timeZone"]
+      ] as const
+      for (const [request, field] of bad) {
+        const error = yield* Effect.flip(plan({ contractId, ...request }, contractId, NOW, defaults))
+        assert(error instanceof ValidationError)
+        expect(error.field).toBe(field)
+        expect(error.message).toContain(`MarketData.bars: invalid ${field}`)
+      }
+    })
+  )
+})
+
+describe("MarketData.bars against the simulator", () => {
+  it.live("a 60,000-bar 1-minute range takes three requests and matches the simulator's own series", () =>
+    Effect.gen(function* () {
+      const market = yield* MarketData
+      const progress: Array<BarsProgress> = []
+      const end = new Date(NOW - 60 * MINUTE)
+      const start = new Date(end.getTime() - 59_999 * MINUTE)
+      const table = yield* market.bars({
+        contractId,
+        unit: "minute",
+        start,
+        end,
+        onProgress: (p) => progress.push(p)
+      })
+      expect(yield* requests("retrieveBars")).toBe(3)
+      expect(progress.map((p) => `${p.requestsDone}/${p.requestsTotal}`)).toEqual(["1/3", "2/3", "3/3"])
+      expect(table.numRows).toBe(60_000)
+      const { time, close } = Bars.toColumns(table)
+      expect(time[0]).toBe(start.getTime())
+      expect(time[time.length - 1]).toBe(end.getTime())
+      for (let i = 1; i < time.length; i++) {
+        if (time[i]! - time[i - 1]! !== MINUTE) assert.fail(`gap or duplicate at row ${i}`)
+      }
+      // the same bars, straight from the Gateway endpoint, around both window boundaries
+      for (const at of [end.getTime() - 20_000 * MINUTE, end.getTime() - 40_000 * MINUTE]) {
+        const direct = yield* GatewayClient.use((c) =>
+          c.call(Endpoints.retrieveBars, {
+            contractId,
+            live: false,
+            startTime: new Date(at - 2 * MINUTE),
+            endTime: new Date(at + 2 * MINUTE),
+            unit: 2,
+            unitNumber: 1,
+            limit: 10,
+            includePartialBar: false
+          })
+        )
+        expect(direct.bars).toHaveLength(5)
+        for (const bar of direct.bars) {
+          const row = (bar.t.getTime() - start.getTime()) / MINUTE
+          expect(time[row]).toBe(bar.t.getTime())
+          expect(close[row]).toBe(bar.c)
+        }
+      }
+    }).pipe(Effect.provide(withSdk({}, sim)))
+  )
+
+  it.live(
+    "a cache hit makes no request; 20 concurrent identical misses make one",
+    () =>
+      Effect.gen(function* () {
+        const market = yield* MarketData
+        const request = { symbol: "MNQ", unit: "minute" as const, unitNumber: 5, days: 5 }
+        const tables = yield* Effect.forEach(Arr.range(1, 20), () => market.bars(request), { concurrency: "unbounded" })
+        expect(yield* requests("retrieveBars")).toBe(1)
+        expect(new Set(tables.map((t) => t.numRows)).size).toBe(1)
+        expect(tables[0]!.numRows).toBeGreaterThan(1000)
+        const again = yield* market.bars(request)
+        expect(yield* requests("retrieveBars")).toBe(1)
+        expect(again.numRows).toBe(tables[0]!.numRows)
+        const stats = yield* BarCache.BarCache.use((c) => c.stats)
+        expect(stats.hits).toBeGreaterThanOrEqual(1)
+        expect(stats.lookups).toBe(1)
+        // the table carries the requested zone and is ascending
+        expect(Bars.timeZone(again)).toBe("America/Chicago")
+        const { time } = Bars.toColumns(again)
+        expect(time[1]! - time[0]!).toBe(5 * MINUTE)
+      }).pipe(Effect.provide(withSdk())) // a live simulator clock: "5 days back from now" means the same to both
+  )
+
+  it.live("limit keeps the most recent bars and stops requesting older windows", () =>
+    Effect.gen(function* () {
+      const market = yield* MarketData
+      const end = new Date(NOW - 60 * MINUTE)
+      const table = yield* market.bars({
+        contractId,
+        unit: "minute",
+        start: new Date(end.getTime() - 59_999 * MINUTE),
+        end,
+        limit: 25_000
+      })
+      expect(table.numRows).toBe(25_000)
+      expect(yield* requests("retrieveBars")).toBe(2)
+      expect(Bars.toColumns(table).time[24_999]).toBe(end.getTime())
+    }).pipe(Effect.provide(withSdk({}, sim)))
+  )
+
+  it.live("bad parameters and unknown symbols fail before any bars request", () =>
+    Effect.gen(function* () {
+      const market = yield* MarketData
+      const error = yield* Effect.flip(market.bars({ symbol: "MNQ", unit: "minute", limit: -5, days: 1 }))
+      expect(error._tag).toBe("ValidationError")
+      const stats = yield* Effect.flatMap(admin, (a) => promise(() => a.stats()))
+      expect(stats.totalRequests).toBe(0)
+      const unknown = yield* Effect.flip(market.bars({ symbol: "NOPE", unit: "minute", days: 1 }))
+      expect(unknown._tag).toBe("ContractNotFound")
+      expect(yield* requests("retrieveBars")).toBe(0)
+    }).pipe(Effect.provide(withSdk({}, sim)))
+  )
+})
