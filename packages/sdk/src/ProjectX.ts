@@ -1,0 +1,110 @@
+/**
+ * The composed SDK: every service in one Layer. An Effect application writes one `Effect.provide` and
+ * then `yield* MarketData`, `yield* Orders`, … . `layer` brings a keep-alive undici pool sized from the
+ * settings; `layerWithoutHttp` takes any platform `HttpClient` instead (a fetch client, a test double).
+ */
+import { NodeHttpClient } from "@effect/platform-node"
+import { Duration, Layer } from "effect"
+import type { HttpClient } from "effect/http"
+import { Accounts } from "./Accounts.ts"
+import { Auth } from "./Auth.ts"
+import * as BarCacheModule from "./BarCache.ts"
+import { CircuitBreaker } from "./CircuitBreaker.ts"
+import type { ConfigurationError } from "./Errors.ts"
+import { GatewayClient, GatewayTransport } from "./GatewayClient.ts"
+import { Health } from "./Health.ts"
+import { Instruments } from "./Instruments.ts"
+import { MarketData } from "./MarketData.ts"
+import { Orders } from "./Orders.ts"
+import { Positions } from "./Positions.ts"
+import { ProjectXConfig, type ProjectXOptions } from "./ProjectXConfig.ts"
+import { RateLimiter } from "./RateLimiter.ts"
+import { Trades } from "./Trades.ts"
+
+/** Everything `ProjectX.layer` provides. */
+export type Services =
+  | ProjectXConfig
+  | Auth
+  | GatewayTransport
+  | GatewayClient
+  | RateLimiter
+  | CircuitBreaker
+  | BarCacheModule.BarCache
+  | Instruments
+  | Accounts
+  | MarketData
+  | Orders
+  | Positions
+  | Trades
+  | Health
+
+export interface LayerOptions {
+  /** Bar cache settings, or `false` to turn caching off. */
+  readonly cache?: BarCacheModule.Options | false
+}
+
+const rateLimiterFromConfig = Layer.unwrap(
+  ProjectXConfig.useSync((config) =>
+    // The settings were validated by ProjectXConfig already, so a config error here is a defect.
+    RateLimiter.layer({
+      buckets: { history: config.rateLimits.history, general: config.rateLimits.general },
+      safetyMargin: config.rateLimits.safetyMargin,
+      scope: `${config.urls.api}|${config.username}`
+    }).pipe(Layer.orDie)
+  )
+).pipe(Layer.provide(RateLimiter.layerStoreMemory))
+
+/** Every service, given `ProjectXConfig` and a platform `HttpClient`. */
+export const layerServices = (
+  options: LayerOptions = {}
+): Layer.Layer<Exclude<Services, ProjectXConfig>, never, ProjectXConfig | HttpClient.HttpClient> => {
+  const infra = Layer.mergeAll(
+    rateLimiterFromConfig,
+    CircuitBreaker.layer,
+    options.cache === false ? BarCacheModule.layerDisabled : BarCacheModule.layer(options.cache)
+  )
+  const transport = GatewayTransport.layer.pipe(Layer.provideMerge(infra))
+  const client = GatewayClient.layer.pipe(Layer.provideMerge(Auth.layer), Layer.provideMerge(transport))
+  const lookups = Layer.mergeAll(Instruments.layer, Accounts.layer).pipe(Layer.provideMerge(client))
+  const trading = Layer.mergeAll(MarketData.layer, Orders.layer, Positions.layer, Trades.layer, Health.layer).pipe(
+    Layer.provideMerge(lookups)
+  )
+  return trading
+}
+
+/** The keep-alive undici pool, sized from the settings; also exposes its dispatcher to `Health`. */
+export const layerHttp: Layer.Layer<HttpClient.HttpClient | NodeHttpClient.Dispatcher, never, ProjectXConfig> =
+  NodeHttpClient.layerUndiciNoDispatcher.pipe(
+    Layer.provideMerge(
+      Layer.unwrap(
+        ProjectXConfig.useSync((config) =>
+          NodeHttpClient.layerDispatcherOptions({
+            connections: config.pool.connections,
+            keepAliveTimeout: Duration.toMillis(config.pool.keepAliveTimeout),
+            keepAliveMaxTimeout: Math.max(Duration.toMillis(config.pool.keepAliveTimeout), 600_000)
+          })
+        )
+      )
+    )
+  )
+
+/** The whole SDK from options, over a keep-alive undici pool. */
+export const layer = (
+  options: ProjectXOptions & LayerOptions
+): Layer.Layer<Services | NodeHttpClient.Dispatcher, ConfigurationError> =>
+  layerServices(options).pipe(Layer.provideMerge(layerHttp), Layer.provideMerge(ProjectXConfig.layer(options)))
+
+/** The whole SDK from the environment (`PROJECT_X_USERNAME`, `PROJECT_X_API_KEY`, `PROJECTX_*`). */
+export const layerConfig = (
+  overrides: Partial<ProjectXOptions> & LayerOptions = {}
+): Layer.Layer<Services | NodeHttpClient.Dispatcher, ConfigurationError> =>
+  layerServices(overrides).pipe(
+    Layer.provideMerge(layerHttp),
+    Layer.provideMerge(ProjectXConfig.layerConfig(overrides))
+  )
+
+/** The whole SDK over a platform `HttpClient` you provide. */
+export const layerWithoutHttp = (
+  options: ProjectXOptions & LayerOptions
+): Layer.Layer<Services, ConfigurationError, HttpClient.HttpClient> =>
+  layerServices(options).pipe(Layer.provideMerge(ProjectXConfig.layer(options)))
