@@ -52,7 +52,7 @@ const rateLimiterFromConfig = Layer.unwrap(
       scope: `${config.urls.api}|${config.username}`
     }).pipe(Layer.orDie)
   )
-).pipe(Layer.provide(RateLimiter.layerStoreMemory))
+)
 
 /** Every service, given `ProjectXConfig` and a platform `HttpClient`. */
 export const layerServices = (

@@ -16,11 +16,12 @@
  * Only a log of the grant times is exact, so this module keeps one (a sliding log): a request for p
  * permits at t is granted iff at most L - p grants lie in (t - W', t]. It keeps Effect's shape: a
  * service over a swappable `RateLimiterStore` (memory by default, Redis to share one account's budget
- * across processes, added without touching callers), and Effect's `RateLimiterError` as its failure.
- * Effect's `consume` API could not be kept: it reserves a future slot and returns a delay, so an
- * interrupted caller would leave its reservation behind and a 429 could not move the slots already
- * promised. Here nobody holds anything while waiting; the head of a FIFO queue asks the store, sleeps
- * as long as the store says, and asks again.
+ * across processes, added without touching callers), with Effect's `RateLimiterError` for refusals
+ * (`tryAcquire`) and store failures. Effect's `consume` API could not be kept: it reserves a future
+ * slot and returns a delay, so an interrupted caller would leave its reservation behind and a 429
+ * could not move the slots already promised. Here nobody holds anything while waiting; the head of a
+ * FIFO queue asks the store, sleeps as long as the store says, and asks again. If a shared store
+ * fails, the limiter falls back to a log in this process rather than failing requests.
  *
  * The safety margin (W' = W + margin, default 500 ms): the server stamps arrival times, we stamp send
  * times. If every request spends between d and d + j between our grant and the server's count,
