@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+import type * as Gateway from "@projectx-effect/gateway"
 import {
   CompressionType,
   Field,
@@ -38,14 +39,7 @@ import { formatIsoWithOffset, isValidTimeZone, makeOffsetLookup } from "./intern
  *
  * @since 0.1.0
  */
-export interface BarColumns {
-  readonly time: Float64Array
-  readonly open: Float64Array
-  readonly high: Float64Array
-  readonly low: Float64Array
-  readonly close: Float64Array
-  readonly volume: Float64Array
-}
+export type BarColumns = Gateway.BarColumns
 
 /**
  * The Arrow schema of a bar table.

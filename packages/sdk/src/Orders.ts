@@ -31,7 +31,8 @@ import {
   checkPrices,
   isPositiveInt,
   type PlaceOrderInput,
-  refuse
+  refuse,
+  searchWindow as resolveWindow
 } from "./internal/ordersValidation.ts"
 import { bracketTicks, isAligned, priceDistanceToTicks, roundToTick, ticksToPriceDistance } from "./internal/ticks.ts"
 
@@ -158,7 +159,6 @@ export interface OrdersShape {
   readonly cancelAll: (options?: CancelAllOptions) => Effect.Effect<CancelAllReport, CallError | LookupError>
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000
 const MAX_PAGE = 100
 
 /** A tag unique with overwhelming odds: milliseconds and 41 random bits, base 36 (`px-m3k1x2a-0f3k9z2q`). */
@@ -391,23 +391,7 @@ const make = (options: OrdersOptions = {}) =>
       yield* cancelRaw(accountId, orderId)
     })
 
-    const window = (op: string, options: SearchOrdersOptions | undefined) =>
-      Effect.gen(function* () {
-        const now = yield* Clock.currentTimeMillis
-        const end = options?.end?.getTime() ?? now
-        const start = options?.start?.getTime() ?? end - DAY_MS
-        if (!Number.isFinite(start)) return yield* refuse(op, "start", "a valid Date", options?.start)
-        if (!Number.isFinite(end)) return yield* refuse(op, "end", "a valid Date", options?.end)
-        if (start > end) {
-          return yield* refuse(
-            op,
-            "start",
-            `a time before end (${new Date(end).toISOString()})`,
-            new Date(start).toISOString()
-          )
-        }
-        return { start, end }
-      })
+    const window = (op: string, options: SearchOrdersOptions | undefined) => resolveWindow(op, options)
 
     const search = Effect.fn("Orders.search")(function* (options?: SearchOrdersOptions) {
       const { start, end } = yield* window("Orders.search", options)

@@ -4,11 +4,11 @@
  * `profitAndLoss: null`), fees and commissions, voided fills excluded.
  */
 import { Endpoints, type HalfTrade } from "@projectx-effect/gateway"
-import { Clock, Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { Accounts } from "./Accounts.ts"
 import type { AccountNotFound, GatewayError, ValidationError } from "./Errors.ts"
 import { GatewayClient } from "./GatewayClient.ts"
-import { refuse } from "./internal/ordersValidation.ts"
+import { searchWindow } from "./internal/ordersValidation.ts"
 
 export type { HalfTrade } from "@projectx-effect/gateway"
 
@@ -110,27 +110,13 @@ export interface TradesShape {
   readonly summary: (options?: SearchTradesOptions) => Effect.Effect<TradesSummary, CallError | AccountNotFound>
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000
-
 const make = Effect.gen(function* () {
   const client = yield* GatewayClient
   const accounts = yield* Accounts
 
   const fetch = (op: string, options: SearchTradesOptions | undefined) =>
     Effect.gen(function* () {
-      const now = yield* Clock.currentTimeMillis
-      const end = options?.end?.getTime() ?? now
-      const start = options?.start?.getTime() ?? end - DAY_MS
-      if (!Number.isFinite(start)) return yield* refuse(op, "start", "a valid Date", String(options?.start))
-      if (!Number.isFinite(end)) return yield* refuse(op, "end", "a valid Date", String(options?.end))
-      if (start > end) {
-        return yield* refuse(
-          op,
-          "start",
-          `a time before end (${new Date(end).toISOString()})`,
-          new Date(start).toISOString()
-        )
-      }
+      const { start, end } = yield* searchWindow(op, options)
       const accountId = yield* accounts.idOr(options?.accountId)
       const response = yield* client.call(Endpoints.searchTrades, {
         accountId,

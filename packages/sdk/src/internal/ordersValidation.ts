@@ -5,7 +5,7 @@
  * (`checkPrices`). Every refusal is a `ValidationError` naming the field and what would be accepted.
  */
 import { type Contract, OrderSide, OrderType } from "@projectx-effect/gateway"
-import { Effect } from "effect"
+import { Effect, Clock } from "effect"
 import { ValidationError } from "../Errors.ts"
 import { bracketSign, isAligned, priceDistanceToTicks } from "./ticks.ts"
 
@@ -306,4 +306,31 @@ export const checkPrices = (
         )
       }
     }
+  })
+
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/**
+ * A search window from optional dates: `end` defaults to now (from `Clock`), `start` to a day before
+ * `end`; a start after the end is refused. Shared by order and trade searches.
+ */
+export const searchWindow = (
+  operation: string,
+  options: { readonly start?: Date | undefined; readonly end?: Date | undefined } | undefined
+) =>
+  Effect.gen(function* () {
+    const now = yield* Clock.currentTimeMillis
+    const end = options?.end?.getTime() ?? now
+    const start = options?.start?.getTime() ?? end - DAY_MS
+    if (!Number.isFinite(start)) return yield* refuse(operation, "start", "a valid Date", String(options?.start))
+    if (!Number.isFinite(end)) return yield* refuse(operation, "end", "a valid Date", String(options?.end))
+    if (start > end) {
+      return yield* refuse(
+        operation,
+        "start",
+        `a time before end (${new Date(end).toISOString()})`,
+        new Date(start).toISOString()
+      )
+    }
+    return { start, end }
   })
