@@ -231,7 +231,12 @@ export class GatewayTransport extends Context.Service<
           try {
             json = JSON.parse(text)
           } catch {
-            return yield* fail(Decode.make({ path: "", issue: `the body is not JSON: ${excerpt(text).slice(0, 80)}` }))
+            // Status/ping answers a bare `pong` as text/plain unless JSON is negotiated: take the text.
+            if (!endpoint.enveloped) json = text
+            else
+              return yield* fail(
+                Decode.make({ path: "", issue: `the body is not JSON: ${excerpt(text).slice(0, 80)}` })
+              )
           }
           if (endpoint.enveloped) {
             const envelope = yield* decodeEnvelope(json).pipe(Effect.catch(fail))

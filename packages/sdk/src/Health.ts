@@ -4,6 +4,7 @@
  * connection-health item, which project-x-py never shipped). No token or key is ever part of it.
  */
 import { NodeHttpClient } from "@effect/platform-node"
+import { Endpoints } from "@projectx-effect/gateway"
 import { Clock, Context, DateTime, Duration, Effect, Layer, Option } from "effect"
 import { Auth } from "./Auth.ts"
 import * as BarCacheModule from "./BarCache.ts"
@@ -53,9 +54,22 @@ export interface RateLimitState {
   readonly pausedUntil: Date | undefined
 }
 
-export class Health extends Context.Service<Health, { readonly check: Effect.Effect<HealthReport> }>()(
-  "@projectx-effect/sdk/Health"
-) {
+/** `check` plus a round trip to `Status/ping` (one request from the general bucket, no session needed). */
+export interface ProbeReport extends HealthReport {
+  readonly ping:
+    | { readonly ok: true; readonly latencyMs: number }
+    | { readonly ok: false; readonly latencyMs: number; readonly error: string }
+}
+
+export class Health extends Context.Service<
+  Health,
+  {
+    /** Everything the SDK knows, without a request. */
+    readonly check: Effect.Effect<HealthReport>
+    /** `check` plus a `Status/ping` round trip. */
+    readonly probe: Effect.Effect<ProbeReport>
+  }
+>()("@projectx-effect/sdk/Health") {
   static readonly make = Effect.gen(function* () {
     const config = yield* ProjectXConfig
     const auth = yield* Auth
@@ -129,7 +143,23 @@ export class Health extends Context.Service<Health, { readonly check: Effect.Eff
       return report
     }).pipe(Effect.withSpan("Health.check"))
 
-    return Health.of({ check })
+    const probe = Effect.gen(function* () {
+      const started = yield* Clock.currentTimeMillis
+      const ping = yield* transport.send(Endpoints.ping, {}).pipe(Effect.timeoutOption("5 seconds"), Effect.result)
+      const latencyMs = (yield* Clock.currentTimeMillis) - started
+      const report = yield* check
+      const result: ProbeReport["ping"] =
+        ping._tag === "Success" && ping.success._tag === "Some"
+          ? { ok: true, latencyMs }
+          : {
+              ok: false,
+              latencyMs,
+              error: ping._tag === "Failure" ? ping.failure.message : "no answer within 5 s"
+            }
+      return { ...report, ping: result, healthy: report.healthy && result.ok }
+    }).pipe(Effect.withSpan("Health.probe"))
+
+    return Health.of({ check, probe })
   })
 
   static readonly layer = Layer.effect(Health, Health.make)

@@ -16,7 +16,7 @@ import { Accounts } from "./Accounts.ts"
 import { Auth, type SessionInfo } from "./Auth.ts"
 import type * as BarCacheModule from "./BarCache.ts"
 import type * as Bars from "./Bars.ts"
-import { Health, type HealthReport } from "./Health.ts"
+import { Health, type HealthReport, type ProbeReport } from "./Health.ts"
 import { Instruments } from "./Instruments.ts"
 import { type BarsChunk, type BarsRequest, MarketData, type PlannedRange } from "./MarketData.ts"
 import {
@@ -41,7 +41,16 @@ import type { ProjectXOptions } from "./ProjectXConfig.ts"
 import * as Telemetry from "./Telemetry.ts"
 import { type SearchTradesOptions, Trades, type TradesSummary } from "./Trades.ts"
 
-export type { BarsChunk, BarsRequest, CancelAllReport, FlattenAllReport, HealthReport, PlacedOrder, PlaceOrderInput }
+export type {
+  BarsChunk,
+  BarsRequest,
+  CancelAllReport,
+  FlattenAllReport,
+  HealthReport,
+  PlacedOrder,
+  PlaceOrderInput,
+  ProbeReport
+}
 export { AggregateBarUnit, OrderSide, OrderStatus, OrderType, PositionType } from "@projectx-effect/gateway"
 export {
   AccountNotFound,
@@ -323,6 +332,14 @@ export class ProjectXClient implements AsyncDisposable {
   health(options?: CallOptions): Promise<HealthReport> {
     return this.#run(
       Health.use((h) => h.check),
+      options
+    )
+  }
+
+  /** `health()` plus a `Status/ping` round trip to the Gateway. */
+  probe(options?: CallOptions): Promise<ProbeReport> {
+    return this.#run(
+      Health.use((h) => h.probe),
       options
     )
   }

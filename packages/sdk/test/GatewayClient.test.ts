@@ -289,3 +289,14 @@ describe("secrets", () => {
     })
   )
 })
+
+describe("Status/ping", () => {
+  it.live("answers pong without a session", () =>
+    Effect.gen(function* () {
+      const pong = yield* GatewayClient.use((c) => c.call(Endpoints.ping, {}))
+      expect(pong).toBe("pong")
+      const stats = yield* Effect.flatMap(admin, (a) => promise(() => a.stats()))
+      expect(stats.logins.attempts).toBe(0)
+    }).pipe(Effect.provide(withSdk()))
+  )
+})
