@@ -1,3 +1,22 @@
 #!/usr/bin/env node
-// Placeholder until the CLI lands: `npm run demo` must exist from the first commit.
-console.log("projectx: the demo is not built yet")
+/**
+ * The `projectx` command. Exit codes: 0 ok, 1 failure, 2 bad input or configuration, 3 not found,
+ * 4 authentication, 5 Gateway unreachable, 130 interrupted.
+ */
+import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import { Effect, Exit, Runtime } from "effect"
+import { run } from "./Cli.ts"
+
+run(process.argv.slice(2)).pipe(
+  Effect.provide(NodeServices.layer),
+  NodeRuntime.runMain({
+    disableErrorReporting: true,
+    teardown: (exit, onExit) => {
+      if (Exit.isSuccess(exit)) {
+        process.exitCode = exit.value as number
+        return onExit(exit.value as number)
+      }
+      return Runtime.defaultTeardown(exit, onExit)
+    }
+  })
+)

@@ -9,11 +9,11 @@ import { OrderSideSchema, OrderStatusSchema, OrderTypeSchema, PositionTypeSchema
 import { Timestamp } from "./Timestamp.ts"
 
 /** An integer id (int32 accounts, int64 orders: both fit a JS number exactly below 2^53). */
-export const Id = Schema.Int.annotate({ identifier: "Id" })
+export const Id = Schema.Int
 /** A contract count: a non-negative integer. */
-export const Size = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).annotate({ identifier: "Size" })
+export const Size = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 /** A price: any finite decimal (never NaN or Infinity). */
-export const Price = Schema.Finite.annotate({ identifier: "Price" })
+export const Price = Schema.Finite
 
 const nullable = <S extends Schema.Top>(schema: S) => Schema.optionalKey(Schema.NullOr(schema))
 

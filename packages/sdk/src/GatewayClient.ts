@@ -6,7 +6,7 @@
  * session token and the single invalidate-and-retry on 401.
  */
 import { type AnyEndpoint, Envelope, errorCodeName, type RequestOf, type ResponseOf } from "@projectx-effect/gateway"
-import { Context, Duration, Effect, Layer, Option, Redacted, Ref, Schedule, Schema, type SchemaIssue } from "effect"
+import { Context, Duration, Effect, Layer, Option, Redacted, Ref, Schedule, Schema, SchemaIssue } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { Auth } from "./Auth.ts"
 import { CircuitBreaker, groupOf } from "./CircuitBreaker.ts"
@@ -83,23 +83,19 @@ const excerpt = (body: string): string => {
   return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean
 }
 
+const standardFormatter = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/** The first leaf of a Schema issue: where it is (`["bars"][3]["t"]`) and what was wrong there. */
 const issuePath = (issue: SchemaIssue.Issue): { path: string; message: string } => {
-  const path: Array<PropertyKey> = []
-  let current: SchemaIssue.Issue = issue
-  for (let i = 0; i < 50; i++) {
-    if (current._tag === "Pointer") {
-      path.push(...current.path)
-      current = current.issue
-    } else if (current._tag === "Composite" || current._tag === "AnyOf") {
-      const next = current.issues[0]
-      if (next === undefined) break
-      current = next
-    } else if (current._tag === "Encoding" || current._tag === "Filter") {
-      current = current.issue
-    } else break
-  }
-  const message = String(current).split("\n")[0] ?? current._tag
-  return { path: path.map((p) => `[${JSON.stringify(typeof p === "symbol" ? String(p) : p)}]`).join(""), message }
+  const first = standardFormatter(issue).issues[0]
+  if (first === undefined) return { path: "", message: "invalid value" }
+  const path = (first.path ?? [])
+    .map(
+      (p) =>
+        `[${JSON.stringify(typeof p === "object" && p !== null && "key" in p ? p.key : typeof p === "symbol" ? String(p) : p)}]`
+    )
+    .join("")
+  return { path, message: first.message }
 }
 
 /** A Schema failure as a `Decode` reason naming the JSON path. */

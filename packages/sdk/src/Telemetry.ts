@@ -382,7 +382,9 @@ export const layerOtlp = (options: OtlpOptions = {}): Layer.Layer<OtlpExporter.F
       return Layer.mergeAll(traces, metrics, layerRedaction).pipe(
         Layer.provideMerge(OtlpExporter.layerFlusher),
         Layer.provide(settings.protocol === "protobuf" ? OtlpSerialization.layerProtobuf : OtlpSerialization.layerJson),
-        Layer.provide(exporterHttpClient(options.httpClient ?? NodeHttpClient.layerUndici))
+        // A pool of its own (`Layer.fresh`): layers are memoised by reference, so the default client would
+        // otherwise be the application's, closed before the exporter's last flush on shutdown.
+        Layer.provide(exporterHttpClient(Layer.fresh(options.httpClient ?? NodeHttpClient.layerUndici)))
       )
     })
   )

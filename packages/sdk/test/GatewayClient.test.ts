@@ -1,11 +1,11 @@
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Endpoints } from "@projectx-effect/gateway"
 import { Simulator } from "@projectx-effect/simulator"
-import { Array as Arr, Effect, Layer, Logger, Option, References, Schedule } from "effect"
+import { Array as Arr, Effect, Layer, Logger, Option, References, Schedule, Schema } from "effect"
 import { Auth } from "../src/Auth.ts"
 import { CircuitBreaker } from "../src/CircuitBreaker.ts"
 import { GatewayError } from "../src/Errors.ts"
-import { GatewayClient } from "../src/GatewayClient.ts"
+import { decodeReason, GatewayClient } from "../src/GatewayClient.ts"
 import * as Telemetry from "../src/Telemetry.ts"
 import { admin, promise, requests, withSdk } from "./support/core.ts"
 
@@ -297,6 +297,34 @@ describe("Status/ping", () => {
       expect(pong).toBe("pong")
       const stats = yield* Effect.flatMap(admin, (a) => promise(() => a.stats()))
       expect(stats.logins.attempts).toBe(0)
+    }).pipe(Effect.provide(withSdk()))
+  )
+})
+
+describe("decode and encode errors", () => {
+  it("name the JSON path and the problem", () => {
+    const decoded = Schema.decodeUnknownExit(Endpoints.searchAccounts.response)({
+      success: true,
+      errorCode: 0,
+      accounts: [{ id: 1, name: "A", balance: 1, canTrade: true, isVisible: true }, { id: "x" }]
+    })
+    assert(decoded._tag === "Failure")
+    const error = decoded.cause.reasons[0]
+    assert(error?._tag === "Fail")
+    const reason = decodeReason(error.error)
+    assert(reason._tag === "Decode")
+    expect(reason.path).toBe('["accounts"][1]["id"]')
+    expect(reason.issue).toMatch(/Expected (an integer|a number|number)/i)
+  })
+
+  it.live("a request that does not fit the contract is a ValidationError naming the field", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(
+        GatewayClient.use((c) => c.call(Endpoints.searchOpenOrders, { accountId: "abc" as never }))
+      )
+      expect(error._tag).toBe("ValidationError")
+      expect(error.message).toMatch(/^SearchOpenOrder: invalid \["accountId"\]; Expected/)
+      expect(error.message).not.toContain("[object Object]")
     }).pipe(Effect.provide(withSdk()))
   )
 })

@@ -72,3 +72,23 @@ describe("the Promise facade", () => {
     expect(error.message).toMatch(/^options.firm is invalid \(nope\)/)
   })
 })
+
+describe("the Promise facade with OTLP", () => {
+  it("dispose() flushes the last spans promptly, even when nothing was exported yet", async () => {
+    const { startOtlpReceiver } = await import("../src/testing/OtlpReceiver.ts")
+    const receiver = await startOtlpReceiver()
+    await using sim = await Simulator.start({ tradingHours: "always" })
+    const client = await ProjectXClient.create({
+      apiUrl: sim.url,
+      username: sim.credentials.userName,
+      apiKey: sim.credentials.apiKey,
+      otlp: { url: receiver.url, exportInterval: "1 minute" }
+    })
+    await client.accounts.search()
+    const started = Date.now()
+    await client.dispose()
+    expect(Date.now() - started).toBeLessThan(2_000)
+    expect(receiver.spans().map((s) => s.name)).toContain("ProjectX SearchAccount")
+    await receiver.close()
+  })
+})

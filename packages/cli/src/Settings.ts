@@ -1,0 +1,115 @@
+/**
+ * The flags every command accepts (`--json`, `--firm`, `--api-url`, `--account`, `--tz`) and the SDK
+ * Layer they configure. Everything else comes from the same environment variables as the SDK;
+ * credentials come ONLY from the environment (`PROJECT_X_USERNAME`, `PROJECT_X_API_KEY`), never from
+ * flags, so they stay out of shell history and `ps`.
+ */
+import { findFirm, firmIds } from "@projectx-effect/gateway"
+import { ProjectX, type ProjectXConfig, Telemetry } from "@projectx-effect/sdk"
+import { ConfigProvider, Effect, Layer, Option } from "effect"
+import { Flag, GlobalFlag } from "effect/cli"
+import { UsageError } from "./Failure.ts"
+
+export const Json = GlobalFlag.Setting("json")({
+  flag: Flag.Boolean("json").pipe(
+    Flag.withDescription("Print JSON on stdout instead of tables (errors become JSON on stderr)"),
+    Flag.withDefault(false)
+  )
+})
+
+export const Firm = GlobalFlag.Setting("firm")({
+  flag: Flag.String("firm").pipe(
+    Flag.withDescription(`The prop firm's Gateway (${firmIds.slice(0, 4).join(", ")}, …; env PROJECTX_FIRM)`),
+    Flag.withMetavar("id"),
+    Flag.optional
+  )
+})
+
+export const ApiUrl = GlobalFlag.Setting("api-url")({
+  flag: Flag.String("api-url").pipe(
+    Flag.withDescription("A Gateway REST base URL, e.g. a simulator's (env PROJECTX_API_URL)"),
+    Flag.withMetavar("url"),
+    Flag.optional
+  )
+})
+
+export const Account = GlobalFlag.Setting("account")({
+  flag: Flag.String("account").pipe(
+    Flag.withDescription(
+      "The account to trade, by name (env PROJECT_X_ACCOUNT_NAME; default: the first that can trade)"
+    ),
+    Flag.withMetavar("name"),
+    Flag.optional
+  )
+})
+
+export const TimeZone = GlobalFlag.Setting("tz")({
+  flag: Flag.String("tz").pipe(
+    Flag.withDescription(
+      "IANA time zone for times and bar timestamps (env PROJECTX_TIMEZONE; default America/Chicago)"
+    ),
+    Flag.withMetavar("zone"),
+    Flag.optional
+  )
+})
+
+export const globalFlags = [Json, Firm, ApiUrl, Account, TimeZone] as const
+
+/** Variables that would override an explicit `--firm` (the SDK lets a URL win over a firm id). */
+const urlVariables = ["PROJECTX_API_URL", "PROJECTX_USER_HUB_URL", "PROJECTX_MARKET_HUB_URL"]
+
+/** Whether traces should be exported over OTLP (the standard variables are set). */
+export const otlpRequested = (): boolean =>
+  (process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? "").length > 0 &&
+  process.env.OTEL_SDK_DISABLED !== "true"
+
+/** OTLP export when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (a malformed `OTEL_*` value turns it off), else nothing. */
+export const telemetryLayer = Layer.unwrap(
+  Effect.sync(() =>
+    otlpRequested() ? Telemetry.layerOtlp({ metrics: false }).pipe(Layer.catchCause(() => Layer.empty)) : Layer.empty
+  )
+)
+
+/** The SDK's options from the global flags (the environment supplies the rest). */
+export const sdkOverrides = Effect.gen(function* () {
+  const firm = Option.getOrUndefined(yield* Firm)
+  const apiUrl = Option.getOrUndefined(yield* ApiUrl)
+  const account = Option.getOrUndefined(yield* Account)
+  const timeZone = Option.getOrUndefined(yield* TimeZone)
+  if (firm !== undefined && findFirm(firm) === undefined) {
+    return yield* new UsageError({
+      message: `--firm ${firm} is not a known firm`,
+      hint: `use one of ${firmIds.join(", ")}, or --api-url for another Gateway`
+    })
+  }
+  const overrides: Partial<ProjectXConfig.ProjectXOptions> = {
+    ...(firm === undefined ? {} : { firm }),
+    ...(apiUrl === undefined ? {} : { apiUrl }),
+    ...(account === undefined ? {} : { accountName: account }),
+    ...(timeZone === undefined ? {} : { timeZone })
+  }
+  return { overrides, firmFlag: firm !== undefined && apiUrl === undefined }
+})
+
+/**
+ * The whole SDK from the environment and the global flags. An explicit `--firm` hides
+ * `PROJECTX_API_URL` (a flag beats the environment).
+ */
+export const sdkLayer = (
+  overrides: Partial<ProjectXConfig.ProjectXOptions>,
+  firmFlag: boolean
+): ReturnType<typeof ProjectX.layerConfig> => {
+  const sdk = ProjectX.layerConfig(overrides)
+  if (!firmFlag) return sdk
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !urlVariables.includes(k)) env[k] = v
+  return sdk.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env }))))
+}
+
+/** Runs `effect` with the SDK configured from the environment and the global flags. */
+export const withSdk = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const { overrides, firmFlag } = yield* sdkOverrides
+    // Telemetry outside the SDK, so its final flush outlives the SDK's HTTP pool.
+    return yield* effect.pipe(Effect.provide(sdkLayer(overrides, firmFlag)), Effect.provide(telemetryLayer))
+  })

@@ -1,0 +1,34 @@
+/** `projectx trades`: fills (half-turns) of the selected account, with realized P&L and fees. */
+import { ProjectXConfig, Trades } from "@projectx-effect/sdk"
+import { Clock, Effect } from "effect"
+import { Command, Flag } from "effect/cli"
+import { UsageError } from "../Failure.ts"
+import { print, printJson, stdoutPaint } from "../Output.ts"
+import { Json, withSdk } from "../Settings.ts"
+import { contractsFor, tradesSummary, tradesTable } from "../Views.ts"
+
+export const trades = Command.make(
+  "trades",
+  { days: Flag.Finite("days").pipe(Flag.withDescription("How many days back"), Flag.withDefault(1)) },
+  ({ days }) =>
+    withSdk(
+      Effect.gen(function* () {
+        if (!(days > 0)) return yield* new UsageError({ message: `--days ${days}: expected a number of days > 0` })
+        const now = yield* Clock.currentTimeMillis
+        const fills = yield* (yield* Trades.Trades).search({
+          start: new Date(now - days * 86_400_000),
+          end: new Date(now)
+        })
+        const summary = Trades.summarize(fills)
+        if (yield* Json) return yield* printJson({ trades: fills, summary })
+        const config = yield* ProjectXConfig.ProjectXConfig
+        const contracts = yield* contractsFor(fills.map((t) => t.contractId))
+        const p = stdoutPaint()
+        yield* print(tradesTable(fills, contracts, config.timeZone, p))
+        if (fills.length > 0) yield* print(`\n${tradesSummary(summary, p)}`)
+      })
+    )
+).pipe(
+  Command.withDescription("Fills in the last --days (default 1), with realized P&L, fees and a summary."),
+  Command.withShortDescription("List fills with P&L")
+)
