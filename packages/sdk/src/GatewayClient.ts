@@ -6,7 +6,19 @@
  * session token and the single invalidate-and-retry on 401.
  */
 import { type AnyEndpoint, Envelope, errorCodeName, type RequestOf, type ResponseOf } from "@projectx-effect/gateway"
-import { Context, Duration, Effect, Layer, Option, Redacted, Ref, Schedule, Schema, SchemaIssue } from "effect"
+import {
+  Clock,
+  Context,
+  Duration,
+  Effect,
+  Layer,
+  Option,
+  Redacted,
+  Schedule,
+  Schema,
+  SchemaIssue,
+  type Tracer
+} from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { Auth } from "./Auth.ts"
 import { CircuitBreaker, groupOf } from "./CircuitBreaker.ts"
@@ -128,101 +140,115 @@ export class GatewayTransport extends Context.Service<
       HttpClient.mapRequest(HttpClientRequest.prependUrl(config.urls.api)),
       HttpClient.mapRequest(HttpClientRequest.acceptJson)
     )
-    const counters = yield* Ref.make({
-      requests: 0,
-      attempts: 0,
-      retries: 0,
-      rateLimited: 0,
-      failures: {} as Record<string, number>
-    })
+    // Plain counters: they are only ever bumped on this fiber's turn, and a Ref per bump was measurable.
+    const counters = { requests: 0, attempts: 0, retries: 0, rateLimited: 0, failures: {} as Record<string, number> }
     const timeoutMs = Duration.toMillis(config.requestTimeout)
-    const encoders = new Map<AnyEndpoint, (request: unknown) => Effect.Effect<unknown, Schema.SchemaError>>()
-    const decoders = new Map<AnyEndpoint, Decoder<unknown>>()
-    const encoderOf = (endpoint: AnyEndpoint) => {
-      let encode = encoders.get(endpoint)
-      if (encode === undefined) {
-        encode = Schema.encodeUnknownEffect(endpoint.request as unknown as Schema.Codec<unknown, unknown>)
-        encoders.set(endpoint, encode)
-      }
-      return encode
+
+    /** What is built once per endpoint rather than once per call. */
+    interface Compiled {
+      readonly encode: (request: unknown) => Effect.Effect<unknown, Schema.SchemaError>
+      readonly decode: Decoder<unknown>
+      readonly group: string
+      readonly spanOptions: Tracer.SpanOptions
     }
-    const decoderOf = (endpoint: AnyEndpoint): Decoder<unknown> => {
-      let decode = decoders.get(endpoint)
-      if (decode === undefined) {
-        decode = schemaDecoder(endpoint.response)
-        decoders.set(endpoint, decode)
+    const compiled = new Map<AnyEndpoint, Compiled>()
+    const compile = (endpoint: AnyEndpoint): Compiled => {
+      let c = compiled.get(endpoint)
+      if (c === undefined) {
+        c = {
+          encode: Schema.encodeUnknownEffect(endpoint.request as unknown as Schema.Codec<unknown, unknown>),
+          decode: schemaDecoder(endpoint.response),
+          group: groupOf(endpoint.path),
+          spanOptions: {
+            attributes: {
+              "projectx.endpoint": endpoint.name,
+              "projectx.bucket": endpoint.bucket,
+              "http.request.method": endpoint.method,
+              "url.path": endpoint.path
+            },
+            captureStackTrace: false
+          }
+        }
+        compiled.set(endpoint, c)
       }
-      return decode
+      return c
     }
     const decodeEnvelope = schemaDecoder<Envelope>(Envelope)
+
+    // One schedule for every call: capped exponential backoff with jitter, at least a 429's Retry-After.
+    const schedule = Schedule.exponential(config.retry.base).pipe(
+      Schedule.jittered,
+      Schedule.modifyDelay(({ duration, input }) => {
+        const error = input as GatewayError
+        const capped = Duration.min(duration, config.retry.cap)
+        return Effect.as(
+          Metrics.recordRetry(error.operation, error.reason._tag),
+          error.reason._tag === "RateLimited"
+            ? Duration.max(capped, Duration.millis(error.reason.retryAfterMs))
+            : capped
+        )
+      })
+    )
 
     const send = <E extends AnyEndpoint, A = ResponseOf<E>>(
       endpoint: E,
       request: RequestOf<E>,
       options: SendOptions<A> = {}
-    ): Effect.Effect<A, GatewayError | ValidationError> =>
-      Effect.gen(function* () {
-        const fail = (reason: Reason) => Effect.fail(new GatewayError({ operation: endpoint.name, reason }))
-        // Only a shared (Redis) store can fail; nothing was sent then.
-        const limiterFailure = (error: { readonly message: string }) =>
-          fail(Transport.make({ message: `rate limiter store: ${error.message}`, sent: false }))
-        yield* Ref.update(counters, (c) => ({ ...c, requests: c.requests + 1 }))
-        const body = endpoint.hasBody
-          ? yield* encoderOf(endpoint)(request).pipe(
-              Effect.map((encoded) => JSON.stringify(encoded)),
-              Effect.mapError((error) => {
-                const { path, message } = issuePath(error.issue)
-                return new ValidationError({ operation: endpoint.name, field: path || "request", allowed: message })
-              })
-            )
-          : undefined
-        let base =
-          endpoint.method === "GET" ? HttpClientRequest.get(endpoint.path) : HttpClientRequest.post(endpoint.path)
-        if (body !== undefined) base = HttpClientRequest.bodyText(base, body, "application/json")
-        if (endpoint.authenticated && options.token !== undefined) {
-          base = HttpClientRequest.bearerToken(base, Redacted.value(options.token))
-        }
-        const decodePayload = (options.decode ?? decoderOf(endpoint)) as Decoder<A>
-        const attempts = yield* Ref.make(0)
-        const retryReasons: Array<string> = []
+    ): Effect.Effect<A, GatewayError | ValidationError> => {
+      const { encode, decode, group, spanOptions } = compile(endpoint)
+      const fail = (reason: Reason) => Effect.fail(new GatewayError({ operation: endpoint.name, reason }))
+      // Only a shared (Redis) store can fail; nothing was sent then.
+      const limiterFailure = (error: { readonly message: string }) =>
+        fail(Transport.make({ message: `rate limiter store: ${error.message}`, sent: false }))
+      const decodePayload = (options.decode ?? decode) as Decoder<A>
+      let attempts = 0
+      const failedWith: Array<string> = []
 
-        const attempt = Effect.gen(function* () {
-          yield* limiter.acquire(endpoint.bucket).pipe(Effect.catch(limiterFailure))
-          yield* Ref.update(attempts, (n) => n + 1)
-          yield* Ref.update(counters, (c) => ({ ...c, attempts: c.attempts + 1 }))
-          const response = yield* http.execute(base).pipe(
-            Effect.timeoutOption(config.requestTimeout),
-            Effect.catchTag("HttpClientError", (error) => {
-              const code = findCode(error.reason) ?? findCode((error.reason as { cause?: unknown }).cause)
-              const sent = code === undefined || !notSentCodes.has(code)
-              return fail(
-                Transport.make({ message: `${code ?? error.reason._tag}: ${scrubTokens(error.reason.message)}`, sent })
-              )
-            }),
-            Effect.flatMap(Option.match({ onNone: () => fail(Timeout.make({ timeoutMs })), onSome: Effect.succeed }))
-          )
-          const text = yield* response.text.pipe(
-            Effect.timeoutOption(config.requestTimeout),
-            Effect.catchTag("HttpClientError", (error) =>
-              fail(Transport.make({ message: `reading the body: ${scrubTokens(error.reason.message)}`, sent: true }))
-            ),
-            Effect.flatMap(Option.match({ onNone: () => fail(Timeout.make({ timeoutMs })), onSome: Effect.succeed }))
-          )
-          yield* Effect.annotateCurrentSpan("http.response.status_code", response.status)
-          if (response.status === 401) {
+      const shouldRetry = (error: GatewayError | ValidationError): boolean => {
+        if (error._tag !== "GatewayError") return false
+        const r = error.reason
+        if (r._tag === "RateLimited") return true
+        if (r._tag === "Transport" && !r.sent) return true
+        if (!endpoint.retrySafe) return false
+        return (
+          r._tag === "Transport" ||
+          r._tag === "Timeout" ||
+          (r._tag === "HttpStatus" && (r.status >= 500 || r.status === 408))
+        )
+      }
+
+      const exchange = (base: HttpClientRequest.HttpClientRequest) =>
+        http.execute(base).pipe(
+          Effect.flatMap((response) =>
+            Effect.map(response.text, (text) => ({ status: response.status, headers: response.headers, text }))
+          ),
+          // One deadline for the whole exchange: headers and body.
+          Effect.timeoutOption(config.requestTimeout),
+          Effect.catchTag("HttpClientError", (error) => {
+            const code = findCode(error.reason) ?? findCode((error.reason as { cause?: unknown }).cause)
+            const sent = code === undefined || !notSentCodes.has(code)
+            return fail(
+              Transport.make({ message: `${code ?? error.reason._tag}: ${scrubTokens(error.reason.message)}`, sent })
+            )
+          }),
+          Effect.flatMap(Option.match({ onNone: () => fail(Timeout.make({ timeoutMs })), onSome: Effect.succeed }))
+        )
+
+      const interpret = (status: number, headers: Record<string, string | undefined>, text: string) =>
+        Effect.gen(function* () {
+          yield* Effect.annotateCurrentSpan("http.response.status_code", status)
+          if (status === 401) {
             return yield* fail(Unauthorized.make({ message: "the Gateway refused the session token (401)" }))
           }
-          if (response.status === 429) {
-            const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-            const retryAfterMs = parseRetryAfter(response.headers["retry-after"], now) ?? DEFAULT_RETRY_AFTER_MS
-            yield* Ref.update(counters, (c) => ({ ...c, rateLimited: c.rateLimited + 1 }))
+          if (status === 429) {
+            const now = yield* Clock.currentTimeMillis
+            const retryAfterMs = parseRetryAfter(headers["retry-after"], now) ?? DEFAULT_RETRY_AFTER_MS
+            counters.rateLimited++
             yield* Metrics.recordRateLimited({ endpoint: endpoint.name, bucket: endpoint.bucket })
             yield* limiter.penalize(endpoint.bucket, Duration.millis(retryAfterMs)).pipe(Effect.catch(limiterFailure))
             return yield* fail(RateLimited.make({ retryAfterMs }))
           }
-          if (response.status < 200 || response.status >= 300) {
-            return yield* fail(HttpStatus.make({ status: response.status, body: excerpt(text) }))
-          }
+          if (status < 200 || status >= 300) return yield* fail(HttpStatus.make({ status, body: excerpt(text) }))
           let json: unknown
           try {
             json = JSON.parse(text)
@@ -234,7 +260,14 @@ export class GatewayTransport extends Context.Service<
                 Decode.make({ path: "", issue: `the body is not JSON: ${excerpt(text).slice(0, 80)}` })
               )
           }
-          if (endpoint.enveloped) {
+          // The common case costs two property reads; anything else goes through the Envelope Schema.
+          const ok =
+            !endpoint.enveloped ||
+            (typeof json === "object" &&
+              json !== null &&
+              (json as { success?: unknown }).success === true &&
+              (json as { errorCode?: unknown }).errorCode === 0)
+          if (!ok) {
             const envelope = yield* decodeEnvelope(json).pipe(Effect.catch(fail))
             if (!envelope.success || envelope.errorCode !== 0) {
               return yield* fail(
@@ -250,72 +283,60 @@ export class GatewayTransport extends Context.Service<
           return yield* decodePayload(json).pipe(Effect.catch(fail))
         })
 
-        const shouldRetry = (error: GatewayError): boolean => {
-          const r = error.reason
-          if (r._tag === "RateLimited") return true
-          if (r._tag === "Transport" && !r.sent) return true
-          if (!endpoint.retrySafe) return false
-          return (
-            r._tag === "Transport" ||
-            r._tag === "Timeout" ||
-            (r._tag === "HttpStatus" && (r.status >= 500 || r.status === 408))
+      return Effect.gen(function* () {
+        counters.requests++
+        let base =
+          endpoint.method === "GET" ? HttpClientRequest.get(endpoint.path) : HttpClientRequest.post(endpoint.path)
+        if (endpoint.hasBody) {
+          const encoded = yield* encode(request).pipe(
+            Effect.mapError((error) => {
+              const { path, message } = issuePath(error.issue)
+              return new ValidationError({ operation: endpoint.name, field: path || "request", allowed: message })
+            })
           )
+          base = HttpClientRequest.bodyText(base, JSON.stringify(encoded), "application/json")
         }
-        const schedule = Schedule.exponential(config.retry.base).pipe(
-          Schedule.jittered,
-          Schedule.modifyDelay(({ duration, input }) => {
-            const capped = Duration.min(duration, config.retry.cap)
-            const error = input as GatewayError
-            retryReasons.push(error.reason._tag)
-            return Effect.as(
-              Metrics.recordRetry(endpoint.name, error.reason._tag),
-              error.reason._tag === "RateLimited"
-                ? Duration.max(capped, Duration.millis(error.reason.retryAfterMs))
-                : capped
-            )
-          })
-        )
-        const protectedCall = attempt.pipe(
-          Effect.retry({
-            schedule,
-            times: config.retry.times,
-            while: (e) => e instanceof GatewayError && shouldRetry(e)
-          }),
-          breaker.protect(groupOf(endpoint.path), endpoint.name),
-          Metrics.trackRequest(endpoint.name)
-        )
-        return yield* protectedCall.pipe(
+        if (endpoint.authenticated && options.token !== undefined) {
+          base = HttpClientRequest.bearerToken(base, Redacted.value(options.token))
+        }
+        const attempt = Effect.gen(function* () {
+          yield* limiter.acquire(endpoint.bucket).pipe(Effect.catch(limiterFailure))
+          attempts++
+          counters.attempts++
+          const { status, headers, text } = yield* exchange(base)
+          return yield* interpret(status, headers, text)
+        }).pipe(
           Effect.tapError((error) =>
-            Ref.update(counters, (c) => {
+            Effect.sync(() => failedWith.push(error._tag === "GatewayError" ? error.reason._tag : error._tag))
+          )
+        )
+
+        return yield* attempt.pipe(
+          Effect.retry({ schedule, times: config.retry.times, while: shouldRetry }),
+          breaker.protect(group, endpoint.name),
+          Metrics.trackRequest(endpoint.name),
+          Effect.tapError((error) =>
+            Effect.sync(() => {
               const key = error._tag === "GatewayError" ? error.reason._tag : error._tag
-              return { ...c, failures: { ...c.failures, [key]: (c.failures[key] ?? 0) + 1 } }
+              counters.failures[key] = (counters.failures[key] ?? 0) + 1
             })
           ),
           Effect.ensuring(
-            Effect.gen(function* () {
-              const n = yield* Ref.get(attempts)
-              if (n > 1) yield* Ref.update(counters, (c) => ({ ...c, retries: c.retries + n - 1 }))
-              yield* Effect.annotateCurrentSpan({
-                "projectx.attempts": n,
-                ...(retryReasons.length > 0 ? { "projectx.retry.reasons": retryReasons.join(",") } : {})
+            Effect.suspend(() => {
+              if (attempts > 1) counters.retries += attempts - 1
+              return Effect.annotateCurrentSpan({
+                "projectx.attempts": attempts,
+                ...(attempts > 1 ? { "projectx.retry.reasons": failedWith.slice(0, attempts - 1).join(",") } : {})
               })
             })
           )
         )
-      }).pipe(
-        Effect.withSpan(`ProjectX ${endpoint.name}`, {
-          attributes: {
-            "projectx.endpoint": endpoint.name,
-            "projectx.bucket": endpoint.bucket,
-            "http.request.method": endpoint.method,
-            "url.path": endpoint.path
-          }
-        })
-      )
+      }).pipe(Effect.withSpan(`ProjectX ${endpoint.name}`, spanOptions))
+    }
 
     return GatewayTransport.of({
       send,
-      stats: Ref.get(counters)
+      stats: Effect.sync(() => ({ ...counters, failures: { ...counters.failures } }))
     })
   })
 
