@@ -11,8 +11,11 @@ const pattern =
 const fractionToMillis = (digits: string | undefined): number =>
   digits === undefined ? 0 : Math.floor(Number(`0.${digits}`) * 1000 + 1e-6)
 
-/** Epoch milliseconds of a Gateway timestamp, or `undefined` when it is not one. Naive times are UTC. */
-export const parseTimestamp = (input: string): number | undefined => {
+/**
+ * The regex parser: accepts every form, allocates per call. `parseTimestamp` tries a char-code fast
+ * path first and falls back to this; exported as the reference the property tests compare against.
+ */
+export const parseTimestampReference = (input: string): number | undefined => {
   const m = pattern.exec(input)
   if (m === null) return undefined
   const year = Number(m[1])
@@ -33,6 +36,141 @@ export const parseTimestamp = (input: string): number | undefined => {
     offsetMinutes = sign * (Number(digits.slice(0, 2)) * 60 + (digits.length > 2 ? Number(digits.slice(2, 4)) : 0))
   }
   return base - offsetMinutes * 60_000
+}
+
+// --- Fast path --------------------------------------------------------------------------------------
+// `YYYY-MM-DD[Tt ]HH:MM:SS`, an optional `.`/`,` fraction of 1–9 digits, then nothing (UTC), `Z`/`z`,
+// or `±HH`, `±HHMM`, `±HH:MM`: read by char codes with no allocation, the instant computed with
+// days-from-civil. Returns NaN for anything else — other forms, invalid values, years below 100
+// (Date.UTC maps 0–99 to 1900–1999) and fractions that round up to a whole second — and
+// `parseTimestamp` then asks the reference parser, so both accept and reject exactly the same strings.
+
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9] as const
+const DAY_MS = 86_400_000
+
+/**
+ * Two ASCII digits at `i` and `i + 1` as a number, or -1. The caller makes sure both are inside the
+ * string (past the end charCodeAt is NaN, which `>>> 0` would turn into a digit).
+ */
+const twoDigits = (s: string, i: number): number => {
+  const a = s.charCodeAt(i) - 48
+  const b = s.charCodeAt(i + 1) - 48
+  return a >>> 0 <= 9 && b >>> 0 <= 9 ? a * 10 + b : -1
+}
+
+const daysInMonth = (year: number, month: number): number =>
+  month === 2
+    ? (year & 3) === 0 && (year % 100 !== 0 || year % 400 === 0)
+      ? 29
+      : 28
+    : month === 4 || month === 6 || month === 9 || month === 11
+      ? 30
+      : 31
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil), year ≥ 1. */
+const daysFromCivil = (year: number, month: number, day: number): number => {
+  const y = month <= 2 ? year - 1 : year
+  const era = (y / 400) | 0
+  const yoe = y - era * 400
+  const doy = (((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) | 0) + day - 1
+  const doe = yoe * 365 + ((yoe / 4) | 0) - ((yoe / 100) | 0) + doy
+  return era * 146_097 + doe - 719_468
+}
+
+/**
+ * The allocation-free fast path alone: epoch ms for the common forms, NaN when it cannot tell (then
+ * `parseTimestamp` asks `parseTimestampReference`). Exported for the property tests.
+ */
+export const parseTimestampFast = (s: string): number => {
+  const length = s.length
+  if (length < 19) return Number.NaN
+  const yHi = twoDigits(s, 0)
+  const yLo = twoDigits(s, 2)
+  const month = twoDigits(s, 5)
+  const day = twoDigits(s, 8)
+  const hour = twoDigits(s, 11)
+  const minute = twoDigits(s, 14)
+  const second = twoDigits(s, 17)
+  const sep = s.charCodeAt(10)
+  if (
+    yHi < 1 || // also years 0–99
+    yLo < 0 ||
+    s.charCodeAt(4) !== 45 || // -
+    s.charCodeAt(7) !== 45 ||
+    (sep !== 84 && sep !== 116 && sep !== 32) || // T t space
+    s.charCodeAt(13) !== 58 || // :
+    s.charCodeAt(16) !== 58 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    second < 0 ||
+    second > 59
+  ) {
+    return Number.NaN
+  }
+  const year = yHi * 100 + yLo
+  if (day > 28 && day > daysInMonth(year, month)) return Number.NaN
+  let i = 19
+  let millis = 0
+  let c = s.charCodeAt(i)
+  if (c === 46 || c === 44) {
+    // . or ,
+    let n = 0
+    let digits = 0
+    i++
+    for (; i < length; i++) {
+      const d = s.charCodeAt(i) - 48
+      if (d >>> 0 > 9) break
+      n = n * 10 + d
+      digits++
+    }
+    if (digits === 0 || digits > 9) return Number.NaN
+    // Exactly the reference's arithmetic: n / 10^digits is the double Number(`0.${digits}`) reads.
+    millis = Math.floor((n / POW10[digits]!) * 1000 + 1e-6)
+    if (millis >= 1000) return Number.NaN
+    c = s.charCodeAt(i)
+  }
+  let offsetMinutes = 0
+  if (i === length) {
+    // naive: UTC
+  } else if (c === 90 || c === 122) {
+    // Z z
+    if (i + 1 !== length) return Number.NaN
+  } else if (c === 43 || c === 45) {
+    // + -
+    const rest = length - i - 1
+    const hh = rest >= 2 ? twoDigits(s, i + 1) : -1
+    const mm =
+      rest === 2
+        ? 0
+        : rest === 4
+          ? twoDigits(s, i + 3)
+          : rest === 5 && s.charCodeAt(i + 3) === 58
+            ? twoDigits(s, i + 4)
+            : -1
+    if (hh < 0 || mm < 0) return Number.NaN
+    offsetMinutes = c === 45 ? -(hh * 60 + mm) : hh * 60 + mm
+  } else {
+    return Number.NaN
+  }
+  return (
+    daysFromCivil(year, month, day) * DAY_MS +
+    hour * 3_600_000 +
+    minute * 60_000 +
+    second * 1000 +
+    millis -
+    offsetMinutes * 60_000
+  )
+}
+
+/** Epoch milliseconds of a Gateway timestamp, or `undefined` when it is not one. Naive times are UTC. */
+export const parseTimestamp = (input: string): number | undefined => {
+  const fast = parseTimestampFast(input)
+  return Number.isNaN(fast) ? parseTimestampReference(input) : fast
 }
 
 /** ISO-8601 in UTC with `Z`, millisecond precision: the form requests use. */

@@ -19,6 +19,11 @@
  * takes 0.85 ms median. zstd is 2.2× smaller but misses the latency goal; the frame formats
  * (including Arrow's own body compression) are the same size and decode slower.
  *
+ * A hot tier keeps the most recently used decoded tables (`hotBytes` of them, default 16 MiB): a
+ * repeated hit then skips the lz4 decode, the CRC and Arrow's IPC read, and hands back the same
+ * immutable table. A hot copy lives no longer than its stored blob, and a table larger than the
+ * whole budget (a million bars) is never kept decoded, so the cache's heap stays near its blobs.
+ *
  * Hybrid of Effect's `Cache` and a hand-written LRU: Effect's `Cache` bounds by entry count only,
  * evicts silently (no hook, so neither bytes nor evictions can be counted) and cannot tell a hit
  * from a miss. Blobs therefore live in `internal/barCacheStore.ts` (byte + count LRU, TTL per
@@ -29,6 +34,7 @@
  */
 import { Cache, Clock, Context, Duration, Effect, Equal, Hash, Layer, Metric } from "effect"
 import * as Bars from "./Bars.ts"
+import { HotTables } from "./internal/barCacheHot.ts"
 import { BlobLru, storeOf } from "./internal/barCacheStore.ts"
 import * as Codec from "./internal/codecBlob.ts"
 
@@ -136,6 +142,12 @@ export interface Options {
   readonly maxEntries?: number | undefined
   /** IPC payloads longer than this many bytes are lz4-compressed. Default 1,024. */
   readonly compressionThreshold?: number | undefined
+  /**
+   * Bound on the decoded bytes of the hot tier: the most recently hit tables, kept decoded so a
+   * repeated hit costs no decompression. A table larger than this is not kept. Default 16 MiB; 0
+   * turns the tier off.
+   */
+  readonly hotBytes?: number | undefined
 }
 
 /**
@@ -145,7 +157,10 @@ export interface Options {
  * @since 0.1.0
  */
 export interface Stats {
+  /** Every hit, hot-tier hits included. */
   readonly hits: number
+  /** Hits answered by the hot tier (no decode). */
+  readonly hotHits: number
   readonly misses: number
   /** hits / (hits + misses); 0 before the first call. */
   readonly hitRatio: number
@@ -166,6 +181,10 @@ export interface Stats {
   readonly corruptEntries: number
   readonly maxBytes: number
   readonly maxEntries: number
+  /** Tables held decoded in the hot tier, and their bytes. */
+  readonly hotEntries: number
+  readonly hotBytes: number
+  readonly maxHotBytes: number
 }
 
 const attributes = { cache: "bars" }
@@ -208,9 +227,10 @@ export const metrics = {
  */
 export interface Service {
   /**
-   * The bars for `key`: on a hit, decoded from the stored bytes (no lookup runs); on a miss, from
-   * `lookup`, which runs once for all concurrent callers of the key and whose result, empty
-   * included, is stored. A failed lookup is not stored. Concurrent callers share the first
+   * The bars for `key`: on a hit, decoded from the stored bytes (no lookup runs), or the table an
+   * earlier hit decoded while it is still in the hot tier (hits share it: treat tables as
+   * immutable, as Arrow does); on a miss, from `lookup`, which runs once for all concurrent
+   * callers of the key and whose result, empty included, is stored. A failed lookup is not stored. Concurrent callers share the first
    * caller's lookup, so give one key one lookup.
    */
   readonly get: <E, R>(key: Key, lookup: Effect.Effect<Bars.BarTable, E, R>) => Effect.Effect<Bars.BarTable, E, R>
@@ -236,7 +256,7 @@ export class BarCache extends Context.Service<BarCache, Service>()("@projectx-ef
 
 /**
  * A cache with `options` (defaults: 5 min TTL, 30 s for ranges ending within 15 min of now,
- * 64 MiB, 1,024 entries, lz4 above 1 KiB).
+ * 64 MiB, 1,024 entries, lz4 above 1 KiB, 16 MiB of hot decoded tables).
  *
  * @since 0.1.0
  */
@@ -267,7 +287,7 @@ class Flight implements Equal.Equal {
 }
 
 type Probe =
-  | { readonly _tag: "Hit"; readonly table: Bars.BarTable }
+  | { readonly _tag: "Hit"; readonly table: Bars.BarTable; readonly hot: boolean }
   | { readonly _tag: "Corrupt"; readonly reason: string; readonly message: string }
   | { readonly _tag: "Expired" }
   | { readonly _tag: "Absent" }
@@ -285,11 +305,15 @@ export const make = Effect.fnUntraced(function* (options?: Options) {
   const recentTtl = Duration.toMillis(options?.recentTimeToLive ?? Duration.seconds(30))
   const recentWindow = Duration.toMillis(options?.recentWindow ?? Duration.minutes(15))
   const threshold = options?.compressionThreshold ?? 1024
+  const hotBudget = options?.hotBytes ?? 16 * 1024 * 1024
+  const hot = new HotTables(Math.max(hotBudget, 0) || 0) // NaN or negative: off
   const store = new BlobLru({
     maxBytes: options?.maxBytes ?? 64 * 1024 * 1024,
-    maxEntries: options?.maxEntries ?? 1024
+    maxEntries: options?.maxEntries ?? 1024,
+    // The hot copy goes with its blob, however the blob leaves.
+    onDrop: (id) => hot.delete(id)
   })
-  const counts = { hits: 0, misses: 0, lookups: 0, evictions: 0, expirations: 0, corrupt: 0 }
+  const counts = { hits: 0, hotHits: 0, misses: 0, lookups: 0, evictions: 0, expirations: 0, corrupt: 0 }
 
   /** Reads and decodes the entry in one synchronous step, so concurrent fibers see one outcome. */
   const probe = (id: string, now: number): Probe => {
@@ -300,6 +324,11 @@ export const make = Effect.fnUntraced(function* (options?: Options) {
       counts.expirations++
       return expired
     }
+    const decoded = hot.get(id)
+    if (decoded !== undefined) {
+      store.touch(id)
+      return { _tag: "Hit", table: decoded, hot: true }
+    }
     const ipc = Codec.decode(entry.blob)
     let failure: { readonly reason: string; readonly message: string }
     if (Codec.isDecodeFailure(ipc)) {
@@ -308,7 +337,9 @@ export const make = Effect.fnUntraced(function* (options?: Options) {
       try {
         const table = Bars.fromIPC(ipc)
         store.touch(id)
-        return { _tag: "Hit", table }
+        // The table views `ipc` (a fresh buffer), so those are the bytes it holds.
+        hot.set(id, table, ipc.byteLength)
+        return { _tag: "Hit", table, hot: false }
       } catch (cause) {
         failure = { reason: "ArrowDecode", message: cause instanceof Error ? cause.message : String(cause) }
       }
@@ -365,6 +396,7 @@ export const make = Effect.fnUntraced(function* (options?: Options) {
     const outcome = probe(k.id, yield* Clock.currentTimeMillis)
     if (outcome._tag === "Hit") {
       counts.hits++
+      if (outcome.hot) counts.hotHits++
       yield* Effect.annotateCurrentSpan("cache.hit", true)
       yield* Metric.update(metrics.hits, 1)
       return outcome.table
@@ -399,6 +431,7 @@ export const make = Effect.fnUntraced(function* (options?: Options) {
     counts.expirations += store.purgeExpired(yield* Clock.currentTimeMillis)
     return {
       hits: counts.hits,
+      hotHits: counts.hotHits,
       misses: counts.misses,
       hitRatio: counts.hits + counts.misses === 0 ? 0 : counts.hits / (counts.hits + counts.misses),
       lookups: counts.lookups,
@@ -410,7 +443,10 @@ export const make = Effect.fnUntraced(function* (options?: Options) {
       expirations: counts.expirations,
       corruptEntries: counts.corrupt,
       maxBytes: store.maxBytes,
-      maxEntries: store.maxEntries
+      maxEntries: store.maxEntries,
+      hotEntries: hot.size,
+      hotBytes: hot.bytes,
+      maxHotBytes: hot.maxBytes
     } satisfies Stats
   })
 
@@ -431,6 +467,7 @@ function makeDisabled(): Service {
     clear: Effect.void,
     stats: Effect.sync(() => ({
       hits: 0,
+      hotHits: 0,
       misses,
       hitRatio: 0,
       lookups: misses,
@@ -442,7 +479,10 @@ function makeDisabled(): Service {
       expirations: 0,
       corruptEntries: 0,
       maxBytes: 0,
-      maxEntries: 0
+      maxEntries: 0,
+      hotEntries: 0,
+      hotBytes: 0,
+      maxHotBytes: 0
     }))
   })
 }

@@ -11,6 +11,8 @@ import * as Bars from "./Bars.ts"
 import { type ContractNotFound, Decode, type GatewayError, ValidationError } from "./Errors.ts"
 import { GatewayClient } from "./GatewayClient.ts"
 import { Instruments } from "./Instruments.ts"
+import { tableFromOwnedColumns } from "./internal/arrowOwned.ts"
+import { isValidTimeZone } from "./internal/arrowTimeZone.ts"
 import { ProjectXConfig } from "./ProjectXConfig.ts"
 
 /** Bar units by name, or the Gateway's integer (1 Second … 6 Month). */
@@ -99,12 +101,65 @@ const invalid = (field: string, allowed: string, got?: unknown) =>
     ...(got === undefined ? {} : { got: typeof got === "string" ? got : JSON.stringify(got) })
   })
 
-const isTimeZone = (zone: string) => {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone })
-    return true
-  } catch {
-    return false
+/** `plan` without the Effect: the range, or why the request is refused. */
+const planRange = (
+  request: BarsRequest,
+  contractId: string,
+  now: number,
+  defaults: { readonly live: boolean; readonly timeZone: string }
+): PlannedRange | ValidationError => {
+  const unit = typeof request.unit === "number" ? request.unit : unitCodes[request.unit]
+  if (unit === undefined || unitMillis[unit] === undefined) {
+    return invalid("unit", "one of second, minute, hour, day, week, month (or 1–6)", request.unit)
+  }
+  const unitNumber = request.unitNumber ?? 1
+  if (!Number.isInteger(unitNumber) || unitNumber < 1 || unitNumber > 100_000) {
+    return invalid("unitNumber", "a whole number from 1 to 100000", unitNumber)
+  }
+  if (request.limit !== undefined && (!Number.isInteger(request.limit) || request.limit < 1)) {
+    return invalid("limit", "a whole number ≥ 1", request.limit)
+  }
+  if (request.days !== undefined && !(request.days > 0 && Number.isFinite(request.days))) {
+    return invalid("days", "a number of days > 0", request.days)
+  }
+  if (request.days !== undefined && request.start !== undefined) {
+    return invalid("days", "either start or days, not both")
+  }
+  const timeZone = request.timeZone ?? defaults.timeZone
+  if (!isValidTimeZone(timeZone)) return invalid("timeZone", "an IANA time zone", timeZone)
+  const barMs = unitMillis[unit]! * unitNumber
+  for (const [field, date] of [
+    ["start", request.start],
+    ["end", request.end]
+  ] as const) {
+    if (date !== undefined && !(date instanceof Date && Number.isFinite(date.getTime()))) {
+      return invalid(field, "a valid Date", String(date))
+    }
+  }
+  // "Now" rounded down to the bar size (whole minutes for day bars and up): repeated calls share a key.
+  const grain = Math.min(barMs, 60_000)
+  const end = request.end?.getTime() ?? Math.floor(now / grain) * grain
+  const start = request.start?.getTime() ?? (request.days === undefined ? undefined : end - request.days * 86_400_000)
+  if (start === undefined) return invalid("start", "a start date or a number of days")
+  if (end <= start) {
+    return invalid("end", "a time after start", `${new Date(start).toISOString()} → ${new Date(end).toISOString()}`)
+  }
+  const span = MAX_BARS_PER_REQUEST * barMs
+  const chunks: Array<readonly [number, number]> = []
+  // Windows are inclusive at both ends on the Gateway, so each starts 1 ms after the previous one's
+  // span: a window then holds at most 20,000 bars and nothing is truncated or fetched twice.
+  for (let hi = end; hi >= start; hi -= span) chunks.push([Math.max(start, hi - span + 1), hi])
+  return {
+    contractId,
+    unit,
+    unitNumber,
+    start,
+    end,
+    limit: request.limit,
+    includePartialBar: request.includePartialBar ?? false,
+    live: request.live ?? defaults.live,
+    timeZone,
+    chunks
   }
 }
 
@@ -115,62 +170,9 @@ export const plan = (
   now: number,
   defaults: { readonly live: boolean; readonly timeZone: string }
 ): Effect.Effect<PlannedRange, ValidationError> =>
-  Effect.gen(function* () {
-    const unit = typeof request.unit === "number" ? request.unit : unitCodes[request.unit]
-    if (unit === undefined || unitMillis[unit] === undefined) {
-      return yield* Effect.fail(invalid("unit", "one of second, minute, hour, day, week, month (or 1–6)", request.unit))
-    }
-    const unitNumber = request.unitNumber ?? 1
-    if (!Number.isInteger(unitNumber) || unitNumber < 1 || unitNumber > 100_000) {
-      return yield* Effect.fail(invalid("unitNumber", "a whole number from 1 to 100000", unitNumber))
-    }
-    if (request.limit !== undefined && (!Number.isInteger(request.limit) || request.limit < 1)) {
-      return yield* Effect.fail(invalid("limit", "a whole number ≥ 1", request.limit))
-    }
-    if (request.days !== undefined && !(request.days > 0 && Number.isFinite(request.days))) {
-      return yield* Effect.fail(invalid("days", "a number of days > 0", request.days))
-    }
-    if (request.days !== undefined && request.start !== undefined) {
-      return yield* Effect.fail(invalid("days", "either start or days, not both"))
-    }
-    const timeZone = request.timeZone ?? defaults.timeZone
-    if (!isTimeZone(timeZone)) return yield* Effect.fail(invalid("timeZone", "an IANA time zone", timeZone))
-    const barMs = unitMillis[unit]! * unitNumber
-    for (const [field, date] of [
-      ["start", request.start],
-      ["end", request.end]
-    ] as const) {
-      if (date !== undefined && !(date instanceof Date && Number.isFinite(date.getTime()))) {
-        return yield* Effect.fail(invalid(field, "a valid Date", String(date)))
-      }
-    }
-    // "Now" rounded down to the bar size (whole minutes for day bars and up): repeated calls share a key.
-    const grain = Math.min(barMs, 60_000)
-    const end = request.end?.getTime() ?? Math.floor(now / grain) * grain
-    const start = request.start?.getTime() ?? (request.days === undefined ? undefined : end - request.days * 86_400_000)
-    if (start === undefined) return yield* Effect.fail(invalid("start", "a start date or a number of days"))
-    if (end <= start) {
-      return yield* Effect.fail(
-        invalid("end", "a time after start", `${new Date(start).toISOString()} → ${new Date(end).toISOString()}`)
-      )
-    }
-    const span = MAX_BARS_PER_REQUEST * barMs
-    const chunks: Array<readonly [number, number]> = []
-    // Windows are inclusive at both ends on the Gateway, so each starts 1 ms after the previous one's
-    // span: a window then holds at most 20,000 bars and nothing is truncated or fetched twice.
-    for (let hi = end; hi >= start; hi -= span) chunks.push([Math.max(start, hi - span + 1), hi])
-    return {
-      contractId,
-      unit,
-      unitNumber,
-      start,
-      end,
-      limit: request.limit,
-      includePartialBar: request.includePartialBar ?? false,
-      live: request.live ?? defaults.live,
-      timeZone,
-      chunks
-    }
+  Effect.suspend(() => {
+    const range = planRange(request, contractId, now, defaults)
+    return range instanceof ValidationError ? Effect.fail(range) : Effect.succeed(range)
   })
 
 export class MarketData extends Context.Service<
@@ -205,9 +207,15 @@ export class MarketData extends Context.Service<
 
     const planFor = Effect.fnUntraced(function* (request: BarsRequest) {
       // Validate what needs no Gateway first: a bad request must not even resolve its symbol.
-      yield* plan(request, "", yield* Clock.currentTimeMillis, config)
+      const now = yield* Clock.currentTimeMillis
+      const checked = planRange(request, "", now, config)
+      if (checked instanceof ValidationError) return yield* Effect.fail(checked)
       const contractId = yield* contractOf(request)
-      return yield* plan(request, contractId, yield* Clock.currentTimeMillis, config)
+      // The range depends on the contract only by its id, and on the clock only through `now`: plan
+      // again only when resolving the symbol let the clock move.
+      const later = yield* Clock.currentTimeMillis
+      const range = later === now ? { ...checked, contractId } : planRange(request, contractId, later, config)
+      return range instanceof ValidationError ? yield* Effect.fail(range) : range
     })
 
     const fetchChunk = (range: PlannedRange, from: number, to: number, limit: number) =>
@@ -238,7 +246,8 @@ export class MarketData extends Context.Service<
             }
           }
         )
-        .pipe(Effect.map((columns) => Bars.toTable(columns, { timeZone: range.timeZone })))
+        // The decoded columns are ours alone: build the table in their buffers instead of copying.
+        .pipe(Effect.map((columns) => tableFromOwnedColumns(columns, range.timeZone)))
 
     const chunkStream = (range: PlannedRange, onProgress?: (p: BarsProgress) => void) => {
       let bars = 0
@@ -263,10 +272,15 @@ export class MarketData extends Context.Service<
     const fetchRange = (range: PlannedRange, onProgress?: (p: BarsProgress) => void) =>
       Effect.gen(function* () {
         const parts = yield* Stream.runCollect(chunkStream(range, onProgress))
-        const merged = Bars.merge(
-          parts.map((p) => p.table),
-          { timeZone: range.timeZone }
-        )
+        // One request: its table is already ascending, de-duplicated and in the range's zone, so
+        // merging it would only copy it twice (table → columns → table).
+        const merged =
+          parts.length === 1
+            ? parts[0]!.table
+            : Bars.merge(
+                parts.map((p) => p.table),
+                { timeZone: range.timeZone }
+              )
         return range.limit !== undefined && merged.numRows > range.limit
           ? merged.slice(merged.numRows - range.limit)
           : merged

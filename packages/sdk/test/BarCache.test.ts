@@ -1,10 +1,20 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Logger, Metric } from "effect"
 import { TestClock } from "effect/testing"
+import * as lz4 from "lz4-napi"
+import { vi } from "vitest"
 import * as BarCache from "../src/BarCache.ts"
 import * as Bars from "../src/Bars.ts"
 import { storeOf } from "../src/internal/barCacheStore.ts"
 import * as Codec from "../src/internal/codecBlob.ts"
+
+// Every lz4 block decode goes through this spy, so a test can tell a hot-tier hit (no decode) from a
+// decoded one. It calls the real function.
+vi.mock("lz4-napi", async (importOriginal) => {
+  const original = await importOriginal<typeof import("lz4-napi")>()
+  return { ...original, uncompressSync: vi.fn(original.uncompressSync) }
+})
+const uncompressCalls = () => vi.mocked(lz4.uncompressSync).mock.calls.length
 
 const MINUTE = 60_000
 const NOW = Date.UTC(2026, 0, 5, 15, 0)
@@ -281,6 +291,7 @@ describe("BarCache", () => {
       expect(blobBytes(small)).toBe(Bars.toIPC(small).byteLength + Codec.HEADER_BYTES)
       expect(yield* cache.stats).toEqual({
         hits: 3,
+        hotHits: 2,
         misses: 2,
         hitRatio: 0.6,
         lookups: 2,
@@ -292,11 +303,19 @@ describe("BarCache", () => {
         expirations: 0,
         corruptEntries: 0,
         maxBytes: 64 * 1024 * 1024,
-        maxEntries: 1024
+        maxEntries: 1024,
+        hotEntries: 1,
+        hotBytes: Bars.toIPC(large).byteLength,
+        maxHotBytes: 16 * 1024 * 1024
       })
       expect(raw / stored).toBeGreaterThan(1.5)
       yield* cache.invalidate(keyFor("L"))
-      expect(yield* cache.stats).toMatchObject({ entries: 1, bytesStored: blobBytes(small) })
+      expect(yield* cache.stats).toMatchObject({
+        entries: 1,
+        bytesStored: blobBytes(small),
+        hotEntries: 0,
+        hotBytes: 0
+      })
       yield* cache.clear
       expect(yield* cache.stats).toMatchObject({ entries: 0, bytesStored: 0, bytesUncompressed: 0, hits: 3 })
     })
@@ -313,6 +332,122 @@ describe("BarCache", () => {
       expect((yield* Metric.value(BarCache.metrics.hits)).count).toBe(2)
       expect((yield* Metric.value(BarCache.metrics.misses)).count).toBe(1)
     }).pipe(Effect.provideService(Metric.MetricRegistry, new Map()))
+  )
+
+  it.effect("hot tier: a repeated hit hands back the decoded table without decompressing", () =>
+    Effect.gen(function* () {
+      yield* start
+      const cache = yield* BarCache.make()
+      const value = table(2000)
+      const { runs, lookup } = counting(value)
+      const k = keyFor("A")
+      yield* cache.get(k, lookup) // miss: the caller's table is stored, not kept hot
+      const before = uncompressCalls()
+      const first = yield* cache.get(k, lookup) // decodes the blob
+      expect(uncompressCalls()).toBe(before + 1)
+      expect(first).not.toBe(value)
+      const second = yield* cache.get(k, lookup)
+      const third = yield* cache.get(k, lookup)
+      expect(uncompressCalls()).toBe(before + 1)
+      expect(second).toBe(first)
+      expect(third).toBe(first)
+      expect(closes(third)).toEqual(closes(value))
+      expect(runs.count).toBe(1)
+      expect(yield* cache.stats).toMatchObject({
+        hits: 3,
+        hotHits: 2,
+        misses: 1,
+        hotEntries: 1,
+        hotBytes: Bars.toIPC(value).byteLength
+      })
+    })
+  )
+
+  it.effect("hot tier: bounded by its byte budget, least recently used out first; 0 turns it off", () =>
+    Effect.gen(function* () {
+      yield* start
+      const value = table(1000)
+      const decoded = Bars.toIPC(value).byteLength
+      const cache = yield* BarCache.make({ hotBytes: Math.floor(decoded * 2.5) })
+      const get = (id: string) => cache.get(keyFor(id), Effect.succeed(value))
+      for (const id of ["A", "B", "C"]) yield* get(id) // misses
+      for (const id of ["A", "B", "A", "C"]) yield* get(id) // A, B decoded; A hot; C decoded, B out
+      expect(yield* cache.stats).toMatchObject({ hotEntries: 2, hotBytes: 2 * decoded, hotHits: 1, entries: 3 })
+      const before = uncompressCalls()
+      yield* get("A")
+      yield* get("C")
+      expect(uncompressCalls()).toBe(before)
+      yield* get("B") // decoded again
+      expect(uncompressCalls()).toBe(before + 1)
+      expect(yield* cache.stats).toMatchObject({ hotEntries: 2, hotBytes: 2 * decoded, hotHits: 3, hits: 7 })
+
+      // A table larger than the whole budget is not kept decoded.
+      const small = yield* BarCache.make({ hotBytes: decoded - 1 })
+      yield* small.get(keyFor("A"), Effect.succeed(value))
+      for (let i = 0; i < 3; i++) yield* small.get(keyFor("A"), Effect.succeed(value))
+      expect(yield* small.stats).toMatchObject({ hits: 3, hotHits: 0, hotEntries: 0, hotBytes: 0 })
+
+      const off = yield* BarCache.make({ hotBytes: 0 })
+      yield* off.get(keyFor("A"), Effect.succeed(value))
+      for (let i = 0; i < 3; i++) yield* off.get(keyFor("A"), Effect.succeed(value))
+      expect(yield* off.stats).toMatchObject({ hits: 3, hotHits: 0, hotEntries: 0, maxHotBytes: 0 })
+    })
+  )
+
+  it.effect("hot tier: the hot copy goes with its entry (TTL, invalidate, clear, eviction)", () =>
+    Effect.gen(function* () {
+      yield* start
+      const value = table(300)
+      const size = blobBytes(value)
+      const cache = yield* BarCache.make({ timeToLive: "5 minutes", maxBytes: Math.floor(size * 2.5) })
+      const lookups = new Map<string, number>()
+      const get = (id: string) =>
+        cache.get(
+          keyFor(id),
+          Effect.sync(() => {
+            lookups.set(id, (lookups.get(id) ?? 0) + 1)
+            return value
+          })
+        )
+      const heat = (id: string) => Effect.andThen(get(id), get(id)) // stored, then decoded into the hot tier
+      const hotEntries = Effect.map(cache.stats, (s) => s.hotEntries)
+
+      // TTL: an expired entry is a miss even though its table is hot.
+      yield* heat("A")
+      expect(yield* hotEntries).toBe(1)
+      yield* TestClock.adjust("5 minutes")
+      yield* get("A")
+      expect(lookups.get("A")).toBe(2)
+      expect(yield* cache.stats).toMatchObject({ hotEntries: 0, hotBytes: 0, expirations: 1 })
+
+      // invalidate
+      yield* get("A")
+      expect(yield* hotEntries).toBe(1)
+      yield* cache.invalidate(keyFor("A"))
+      expect(yield* hotEntries).toBe(0)
+      yield* get("A")
+      expect(lookups.get("A")).toBe(3)
+
+      // clear
+      yield* get("A")
+      expect(yield* hotEntries).toBe(1)
+      yield* cache.clear
+      expect(yield* cache.stats).toMatchObject({ hotEntries: 0, hotBytes: 0, entries: 0 })
+
+      // eviction of the stored blob (room for two blobs)
+      yield* heat("A")
+      yield* heat("B")
+      yield* get("C") // evicts A, the least recently used
+      expect(yield* cache.stats).toMatchObject({ entries: 2, hotEntries: 1, evictions: 1 })
+      yield* get("A")
+      expect(lookups.get("A")).toBe(5)
+
+      // the stats purge of expired entries drops their hot copies too
+      yield* get("C")
+      expect(yield* hotEntries).toBeGreaterThan(0)
+      yield* TestClock.adjust("6 minutes")
+      expect(yield* cache.stats).toMatchObject({ entries: 0, hotEntries: 0, hotBytes: 0 })
+    })
   )
 
   it.effect("layerDisabled always runs the lookup", () =>

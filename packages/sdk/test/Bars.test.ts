@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { tableFromArrays, tableToIPC } from "apache-arrow"
 import * as fc from "fast-check"
 import * as Bars from "../src/Bars.ts"
+import { tableFromOwnedColumns } from "../src/internal/arrowOwned.ts"
 import * as Codec from "../src/internal/codecBlob.ts"
 
 const MINUTE = 60_000
@@ -245,5 +246,57 @@ describe("Bars.toRows and Bars.toCsv", () => {
       "2025-03-09T13:29:00+05:30,1,2,0.5,1.25,7\n2025-03-09T13:30:00+05:30,1,2,0.5,1.25,7\n"
     )
     expect(Bars.toCsv(Bars.empty())).toBe("timestamp,open,high,low,close,volume\n")
+  })
+})
+
+describe("tableFromOwnedColumns (MarketData's in-place build)", () => {
+  const copy = (c: Bars.BarColumns): Bars.BarColumns => ({
+    time: c.time.slice(),
+    open: c.open.slice(),
+    high: c.high.slice(),
+    low: c.low.slice(),
+    close: c.close.slice(),
+    volume: c.volume.slice()
+  })
+  const price = fc.double({ min: -1e6, max: 1e6, noNaN: true })
+  const row = fc.record({ o: price, h: price, l: price, c: price, v: fc.double({ min: 0, max: 1e9, noNaN: true }) })
+  /** Rows with times newest first (the Gateway's order), ascending, or anything (gaps, duplicates, fractions, NaN). */
+  const columns = fc
+    .tuple(
+      fc.array(row, { maxLength: 40 }),
+      fc.constantFrom("desc", "asc", "random"),
+      fc.array(fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constantFrom(0.5, Number.NaN, 1e20)), { maxLength: 40 })
+    )
+    .map(([rows, order, noise]) =>
+      columnsOf(
+        rows.map((r, i) => ({
+          ...r,
+          t:
+            order === "desc"
+              ? T0 - i * MINUTE
+              : order === "asc"
+                ? T0 + i * MINUTE
+                : T0 + (noise[i] ?? 0) * MINUTE + (noise[i] === 0.5 ? 0.5 : 0)
+        }))
+      )
+    )
+
+  it("builds exactly the table Bars.toTable builds (same IPC bytes)", () => {
+    fc.assert(
+      fc.property(columns, fc.constantFrom("America/Chicago", "UTC"), (c, zone) => {
+        const expected = Bars.toTable(copy(c), { timeZone: zone })
+        const got = tableFromOwnedColumns(copy(c), zone)
+        expect(Bars.timeZone(got)).toBe(zone)
+        expect(got.numRows).toBe(expected.numRows)
+        expect(Bars.toIPC(got)).toEqual(Bars.toIPC(expected))
+      }),
+      { numRuns: 500 }
+    )
+  })
+
+  it("refuses what Bars.toTable refuses", () => {
+    const c = columnsOf([{ t: T0, o: 1, h: 1, l: 1, c: 1, v: 1 }])
+    expect(() => tableFromOwnedColumns({ ...copy(c), open: new Float64Array(2) }, "UTC")).toThrow(Bars.BarsError)
+    expect(() => tableFromOwnedColumns(copy(c), "Mars/Olympus")).toThrow(Bars.BarsError)
   })
 })

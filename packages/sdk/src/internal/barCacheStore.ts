@@ -25,9 +25,17 @@ export class BlobLru {
   private bytes = 0
   private raw = 0
 
-  constructor(options: { readonly maxBytes: number; readonly maxEntries: number }) {
+  /** Called with the id of every entry that leaves the store (delete, eviction, expiry, replacement, clear). */
+  private readonly onDrop: ((id: string) => void) | undefined
+
+  constructor(options: {
+    readonly maxBytes: number
+    readonly maxEntries: number
+    readonly onDrop?: ((id: string) => void) | undefined
+  }) {
     this.maxBytes = options.maxBytes
     this.maxEntries = options.maxEntries
+    this.onDrop = options.onDrop
   }
 
   get size(): number {
@@ -62,10 +70,12 @@ export class BlobLru {
     this.map.delete(id)
     this.bytes -= entry.blob.byteLength
     this.raw -= entry.rawBytes
+    this.onDrop?.(id)
     return true
   }
 
   clear(): void {
+    if (this.onDrop !== undefined) for (const id of this.map.keys()) this.onDrop(id)
     this.map.clear()
     this.bytes = 0
     this.raw = 0

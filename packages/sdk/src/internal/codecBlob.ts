@@ -68,7 +68,7 @@ const fail = (reason: DecodeFailure["reason"], message: string): DecodeFailure =
 
 /**
  * The IPC bytes inside a blob (always a fresh buffer, never a view of the stored blob, so a table
- * handed to a caller cannot alter the cache), or why the blob cannot be trusted.
+ * handed to a caller cannot alter the stored bytes), or why the blob cannot be trusted.
  */
 export const decode = (blob: Uint8Array): Uint8Array | DecodeFailure => {
   if (blob.byteLength < HEADER_BYTES) return fail("Truncated", `blob of ${blob.byteLength} bytes has no header`)
