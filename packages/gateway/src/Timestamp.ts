@@ -78,28 +78,28 @@ const daysFromCivil = (year: number, month: number, day: number): number => {
 }
 
 /**
- * The allocation-free fast path alone: epoch ms for the common forms, NaN when it cannot tell (then
- * `parseTimestamp` asks `parseTimestampReference`). Exported for the property tests.
+ * The allocation-free fast path on `s[start, end)`: epoch ms for the common forms, NaN when it cannot
+ * tell (then `parseTimestamp` asks `parseTimestampReference`). The bars scanner reads timestamps in place
+ * with it; exported for the property tests.
  */
-export const parseTimestampFast = (s: string): number => {
-  const length = s.length
-  if (length < 19) return Number.NaN
-  const yHi = twoDigits(s, 0)
-  const yLo = twoDigits(s, 2)
-  const month = twoDigits(s, 5)
-  const day = twoDigits(s, 8)
-  const hour = twoDigits(s, 11)
-  const minute = twoDigits(s, 14)
-  const second = twoDigits(s, 17)
-  const sep = s.charCodeAt(10)
+export const parseTimestampAt = (s: string, start: number, end: number): number => {
+  if (end - start < 19) return Number.NaN
+  const yHi = twoDigits(s, start)
+  const yLo = twoDigits(s, start + 2)
+  const month = twoDigits(s, start + 5)
+  const day = twoDigits(s, start + 8)
+  const hour = twoDigits(s, start + 11)
+  const minute = twoDigits(s, start + 14)
+  const second = twoDigits(s, start + 17)
+  const sep = s.charCodeAt(start + 10)
   if (
     yHi < 1 || // also years 0–99
     yLo < 0 ||
-    s.charCodeAt(4) !== 45 || // -
-    s.charCodeAt(7) !== 45 ||
+    s.charCodeAt(start + 4) !== 45 || // -
+    s.charCodeAt(start + 7) !== 45 ||
     (sep !== 84 && sep !== 116 && sep !== 32) || // T t space
-    s.charCodeAt(13) !== 58 || // :
-    s.charCodeAt(16) !== 58 ||
+    s.charCodeAt(start + 13) !== 58 || // :
+    s.charCodeAt(start + 16) !== 58 ||
     month < 1 ||
     month > 12 ||
     day < 1 ||
@@ -114,35 +114,34 @@ export const parseTimestampFast = (s: string): number => {
   }
   const year = yHi * 100 + yLo
   if (day > 28 && day > daysInMonth(year, month)) return Number.NaN
-  let i = 19
+  let i = start + 19
   let millis = 0
-  let c = s.charCodeAt(i)
+  let c = i < end ? s.charCodeAt(i) : -1
   if (c === 46 || c === 44) {
     // . or ,
     let n = 0
     let digits = 0
     i++
-    for (; i < length; i++) {
+    for (; i < end; i++) {
       const d = s.charCodeAt(i) - 48
       if (d >>> 0 > 9) break
       n = n * 10 + d
       digits++
     }
     if (digits === 0 || digits > 9) return Number.NaN
-    // Exactly the reference's arithmetic: n / 10^digits is the double Number(`0.${digits}`) reads.
     millis = Math.floor((n / POW10[digits]!) * 1000 + 1e-6)
     if (millis >= 1000) return Number.NaN
-    c = s.charCodeAt(i)
+    c = i < end ? s.charCodeAt(i) : -1
   }
   let offsetMinutes = 0
-  if (i === length) {
+  if (i === end) {
     // naive: UTC
   } else if (c === 90 || c === 122) {
     // Z z
-    if (i + 1 !== length) return Number.NaN
+    if (i + 1 !== end) return Number.NaN
   } else if (c === 43 || c === 45) {
     // + -
-    const rest = length - i - 1
+    const rest = end - i - 1
     const hh = rest >= 2 ? twoDigits(s, i + 1) : -1
     const mm =
       rest === 2
@@ -166,6 +165,9 @@ export const parseTimestampFast = (s: string): number => {
     offsetMinutes * 60_000
   )
 }
+
+/** The fast path on a whole string. Exported for the property tests. */
+export const parseTimestampFast = (s: string): number => parseTimestampAt(s, 0, s.length)
 
 /** Epoch milliseconds of a Gateway timestamp, or `undefined` when it is not one. Naive times are UTC. */
 export const parseTimestamp = (input: string): number | undefined => {

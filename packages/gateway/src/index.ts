@@ -3,6 +3,7 @@
  * per-endpoint error codes, the firm registry and the endpoint table. Shared by the SDK and the
  * simulator; no I/O.
  */
+export * from "./BarsScan.ts"
 export * from "./BarsWire.ts"
 export * from "./Endpoints.ts"
 export * from "./Enums.ts"

@@ -42,12 +42,26 @@ import { RateLimiter } from "./RateLimiter.ts"
 /** Turns a parsed JSON body into the call's result, or a reason it is not acceptable. */
 export type Decoder<A> = (json: unknown) => Effect.Effect<A, Reason>
 
+/**
+ * Turns a 2xx body's text straight into the call's result, or returns `undefined` to leave the body to
+ * `JSON.parse`, the envelope check and the `Decoder` (which then name whatever is wrong with it).
+ */
+export type BodyDecoder<A> = (text: string) => Effect.Effect<A, Reason> | undefined
+
 export interface SendOptions<A> {
   /** The bearer token; required by authenticated endpoints. Unwrapped only where the header is set. */
   readonly token?: Redacted.Redacted<string> | undefined
   /** A faster decoder for this payload (bars); it must enforce the same rules as the endpoint's Schema. */
   readonly decode?: Decoder<A> | undefined
+  /**
+   * Tried on a 2xx body before `JSON.parse` (bars: a scanner that skips building the objects). When it
+   * gives an Effect, that is the result; it must then enforce the envelope and every rule `decode` does.
+   */
+  readonly decodeText?: BodyDecoder<A> | undefined
 }
+
+/** What `GatewayClient.call` passes on to `GatewayTransport.send` (the token is its own). */
+export type CallOptions<A> = Pick<SendOptions<A>, "decode" | "decodeText">
 
 export interface TransportStats {
   readonly requests: number
@@ -201,6 +215,7 @@ export class GatewayTransport extends Context.Service<
       const limiterFailure = (error: { readonly message: string }) =>
         fail(Transport.make({ message: `rate limiter store: ${error.message}`, sent: false }))
       const decodePayload = (options.decode ?? decode) as Decoder<A>
+      const decodeText = options.decodeText
       let attempts = 0
       const failedWith: Array<string> = []
 
@@ -249,6 +264,10 @@ export class GatewayTransport extends Context.Service<
             return yield* fail(RateLimited.make({ retryAfterMs }))
           }
           if (status < 200 || status >= 300) return yield* fail(HttpStatus.make({ status, body: excerpt(text) }))
+          if (decodeText !== undefined) {
+            const direct = decodeText(text)
+            if (direct !== undefined) return yield* direct.pipe(Effect.catch(fail))
+          }
           let json: unknown
           try {
             json = JSON.parse(text)
@@ -350,7 +369,7 @@ export class GatewayClient extends Context.Service<
     readonly call: <E extends AnyEndpoint, A = ResponseOf<E>>(
       endpoint: E,
       request: RequestOf<E>,
-      options?: { readonly decode?: Decoder<A> }
+      options?: CallOptions<A>
     ) => Effect.Effect<A, GatewayError | ValidationError>
   }
 >()("@projectx-effect/sdk/GatewayClient") {
@@ -360,7 +379,7 @@ export class GatewayClient extends Context.Service<
     const call = <E extends AnyEndpoint, A = ResponseOf<E>>(
       endpoint: E,
       request: RequestOf<E>,
-      options: { readonly decode?: Decoder<A> } = {}
+      options: CallOptions<A> = {}
     ): Effect.Effect<A, GatewayError | ValidationError> => {
       if (!endpoint.authenticated) return transport.send(endpoint, request, options)
       return Effect.gen(function* () {

@@ -4,7 +4,7 @@
  * newest first (so a `limit` stops early), merged ascending without gaps or duplicates, and cached
  * whole in the `BarCache`. Progress is reported per request. Bad parameters fail before any request.
  */
-import { AggregateBarUnit, decodeBarColumns, Endpoints } from "@projectx-effect/gateway"
+import { AggregateBarUnit, decodeBarColumns, Endpoints, scanBarsResponse } from "@projectx-effect/gateway"
 import { Clock, Context, Effect, Layer, Stream } from "effect"
 import * as BarCacheModule from "./BarCache.ts"
 import * as Bars from "./Bars.ts"
@@ -233,6 +233,12 @@ export class MarketData extends Context.Service<
             includePartialBar: range.includePartialBar
           },
           {
+            // The scanner reads the columns straight from the text; anything it does not fully
+            // understand (an error envelope, a bad bar) goes through JSON.parse and `decode`.
+            decodeText: (text) => {
+              const columns = scanBarsResponse(text)
+              return columns === undefined ? undefined : Effect.succeed(columns)
+            },
             decode: (json) => {
               const result = decodeBarColumns((json as { bars?: unknown }).bars)
               return result._tag === "Success"

@@ -1,0 +1,469 @@
+/**
+ * A `History/retrieveBars` response read straight from its text into `BarColumns`, without building the
+ * 20,000 objects and timestamp strings `JSON.parse` would. It accepts only what it fully understands and
+ * declines (returns `undefined`) everything else, so a caller then takes the `JSON.parse` +
+ * `decodeBarColumns` path, which names the error. Whenever it accepts, the result is exactly that path's:
+ * the same JSON grammar (whitespace, escapes, number syntax, nothing after the value), the envelope
+ * (`success` true, `errorCode` 0) and `decodeBarColumns`' rules per bar. It declines, rather than
+ * reproduces, duplicated keys (`JSON.parse` keeps the last one). The property tests compare it with the `JSON.parse` path.
+ */
+import type { BarColumns } from "./BarsWire.ts"
+import { parseTimestamp, parseTimestampAt } from "./Timestamp.ts"
+
+// Char codes.
+const QUOTE = 34
+const BACKSLASH = 92
+const COMMA = 44
+const COLON = 58
+const MINUS = 45
+const PLUS = 43
+const DOT = 46
+const ZERO = 48
+const LBRACE = 123
+const RBRACE = 125
+const LBRACKET = 91
+const RBRACKET = 93
+
+/** Exact powers of ten (all representable): the divisor of the short-decimal fast path. */
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15] as const
+
+/** Unknown values nested deeper than this are declined (the scanner recurses; `JSON.parse` does not). */
+const MAX_DEPTH = 256
+
+const isHex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)
+
+/**
+ * One scan over one text. Positions are indices into `s`; a method that fails returns -1 (or sets
+ * `pos` to -1) and the whole scan declines.
+ */
+class Scanner {
+  /** The value the last `number` call read. */
+  value = 0
+  /** Whether the last string `string` read had escapes (then `text` decodes it). */
+  escaped = false
+  readonly s: string
+  constructor(s: string) {
+    this.s = s
+  }
+
+  ws(i: number): number {
+    const s = this.s
+    for (;;) {
+      const c = s.charCodeAt(i)
+      if (c === 32 || c === 10 || c === 13 || c === 9) i++
+      else return i
+    }
+  }
+
+  /** The end (after the closing quote) of the string starting at `i` (a quote), or -1. */
+  string(i: number): number {
+    const s = this.s
+    const n = s.length
+    i++
+    this.escaped = false
+    while (i < n) {
+      const c = s.charCodeAt(i)
+      if (c === QUOTE) return i + 1
+      if (c < 0x20) return -1
+      if (c === BACKSLASH) {
+        this.escaped = true
+        const e = s.charCodeAt(i + 1)
+        if (e === 117) {
+          // \uXXXX
+          if (
+            i + 5 >= n ||
+            !isHex(s.charCodeAt(i + 2)) ||
+            !isHex(s.charCodeAt(i + 3)) ||
+            !isHex(s.charCodeAt(i + 4)) ||
+            !isHex(s.charCodeAt(i + 5))
+          ) {
+            return -1
+          }
+          i += 6
+        } else if (
+          e === QUOTE ||
+          e === BACKSLASH ||
+          e === 47 || // /
+          e === 98 || // b
+          e === 102 || // f
+          e === 110 || // n
+          e === 114 || // r
+          e === 116 // t
+        ) {
+          i += 2
+        } else {
+          return -1
+        }
+      } else {
+        i++
+      }
+    }
+    return -1
+  }
+
+  /** The string `string` just read from `start` (its opening quote) to `end`: a slice, or decoded when escaped. */
+  text(start: number, end: number): string {
+    return this.escaped ? (JSON.parse(this.s.slice(start, end)) as string) : this.s.slice(start + 1, end - 1)
+  }
+
+  /**
+   * The end of a JSON number at `i`, or -1; its value in `this.value`. Short decimals (at most 15
+   * digits, no exponent) are an exact integer divided by an exact power of ten, which IEEE division
+   * rounds correctly, as `JSON.parse` does; anything else goes through `Number`, which reads JSON's
+   * number syntax to the same double.
+   */
+  number(i: number): number {
+    const s = this.s
+    const start = i
+    let c = s.charCodeAt(i)
+    const negative = c === MINUS
+    if (negative) c = s.charCodeAt(++i)
+    let mantissa = 0
+    let digits = 0
+    if (c === ZERO) {
+      c = s.charCodeAt(++i)
+      digits = 1
+    } else if (c >= 49 && c <= 57) {
+      do {
+        mantissa = mantissa * 10 + (c - ZERO)
+        digits++
+        c = s.charCodeAt(++i)
+      } while (c >= ZERO && c <= 57)
+    } else {
+      return -1
+    }
+    let fraction = 0
+    if (c === DOT) {
+      c = s.charCodeAt(++i)
+      if (!(c >= ZERO && c <= 57)) return -1
+      do {
+        mantissa = mantissa * 10 + (c - ZERO)
+        fraction++
+        c = s.charCodeAt(++i)
+      } while (c >= ZERO && c <= 57)
+    }
+    let exponent = false
+    if (c === 101 || c === 69) {
+      // e E
+      exponent = true
+      c = s.charCodeAt(++i)
+      if (c === PLUS || c === MINUS) c = s.charCodeAt(++i)
+      if (!(c >= ZERO && c <= 57)) return -1
+      do c = s.charCodeAt(++i)
+      while (c >= ZERO && c <= 57)
+    }
+    if (!exponent && digits + fraction <= 15) {
+      const x = fraction === 0 ? mantissa : mantissa / POW10[fraction]!
+      this.value = negative ? -x : x
+    } else {
+      this.value = Number(s.slice(start, i))
+    }
+    return i
+  }
+
+  /** The end of any JSON value at `i` (skipped, not read), or -1. */
+  skip(i: number, depth: number): number {
+    const s = this.s
+    const c = s.charCodeAt(i)
+    if (c === QUOTE) return this.string(i)
+    if (c === LBRACE || c === LBRACKET) {
+      if (depth >= MAX_DEPTH) return -1
+      const object = c === LBRACE
+      const close = object ? RBRACE : RBRACKET
+      i = this.ws(i + 1)
+      if (s.charCodeAt(i) === close) return i + 1
+      for (;;) {
+        if (object) {
+          if (s.charCodeAt(i) !== QUOTE) return -1
+          i = this.string(i)
+          if (i < 0) return -1
+          i = this.ws(i)
+          if (s.charCodeAt(i) !== COLON) return -1
+          i = this.ws(i + 1)
+        }
+        i = this.skip(i, depth + 1)
+        if (i < 0) return -1
+        i = this.ws(i)
+        const d = s.charCodeAt(i)
+        if (d === close) return i + 1
+        if (d !== COMMA) return -1
+        i = this.ws(i + 1)
+      }
+    }
+    if (c === MINUS || (c >= ZERO && c <= 57)) return this.number(i)
+    if (c === 116) return s.startsWith("true", i) ? i + 4 : -1
+    if (c === 102) return s.startsWith("false", i) ? i + 5 : -1
+    if (c === 110) return s.startsWith("null", i) ? i + 4 : -1
+    return -1
+  }
+}
+
+/** Whether `s[start, end)` is exactly `key`. */
+const keyIs = (s: string, start: number, end: number, key: string): boolean => {
+  if (end - start !== key.length) return false
+  for (let k = 0; k < key.length; k++) if (s.charCodeAt(start + k) !== key.charCodeAt(k)) return false
+  return true
+}
+
+/** Bits of the six bar keys, by their char code. */
+const barKeyBit = (c: number): number =>
+  c === 116 ? 1 : c === 111 ? 2 : c === 104 ? 4 : c === 108 ? 8 : c === 99 ? 16 : c === 118 ? 32 : 0
+const ALL_BAR_KEYS = 63
+
+/**
+ * Where the scanner writes rows: module-level scratch columns, reused by every scan (it is synchronous)
+ * and grown by doubling, so a scan allocates only the exact-size result it copies them into (a guess
+ * of the row count from the text's length cost more in allocation and GC than the scan saved).
+ */
+class Columns {
+  n = 0
+  capacity = 0
+  time = new Float64Array(0)
+  open = new Float64Array(0)
+  high = new Float64Array(0)
+  low = new Float64Array(0)
+  close = new Float64Array(0)
+  volume = new Float64Array(0)
+  reset(): void {
+    this.n = 0
+  }
+  grow(): void {
+    const capacity = Math.max(1024, this.capacity * 2)
+    const n = this.n
+    const larger = (a: Float64Array) => {
+      const b = new Float64Array(capacity)
+      b.set(a.subarray(0, n))
+      return b
+    }
+    this.time = larger(this.time)
+    this.open = larger(this.open)
+    this.high = larger(this.high)
+    this.low = larger(this.low)
+    this.close = larger(this.close)
+    this.volume = larger(this.volume)
+    this.capacity = capacity
+  }
+  /** The rows as new exact-size columns, each in its own buffer (the table is built in place in them). */
+  done(): BarColumns {
+    const n = this.n
+    const copy = (a: Float64Array) => a.slice(0, n)
+    return {
+      time: copy(this.time),
+      open: copy(this.open),
+      high: copy(this.high),
+      low: copy(this.low),
+      close: copy(this.close),
+      volume: copy(this.volume)
+    }
+  }
+}
+
+const scratch = new Columns()
+
+/** Reads one bar object at `i` into row `columns.n`; returns its end, or -1. */
+const scanBar = (p: Scanner, i: number, columns: Columns): number => {
+  const s = p.s
+  if (s.charCodeAt(i) !== LBRACE) return -1
+  if (columns.n === columns.capacity) columns.grow()
+  const row = columns.n
+  let seen = 0
+  i = p.ws(i + 1)
+  for (;;) {
+    if (s.charCodeAt(i) !== QUOTE) return -1
+    const keyStart = i
+    i = p.string(i)
+    if (i < 0) return -1
+    let bit: number
+    if (p.escaped) {
+      const key = p.text(keyStart, i)
+      bit = key.length === 1 ? barKeyBit(key.charCodeAt(0)) : 0
+    } else {
+      bit = i - keyStart === 3 ? barKeyBit(s.charCodeAt(keyStart + 1)) : 0
+    }
+    i = p.ws(i)
+    if (s.charCodeAt(i) !== COLON) return -1
+    i = p.ws(i + 1)
+    if (bit === 0) {
+      i = p.skip(i, 1)
+      if (i < 0) return -1
+    } else {
+      if ((seen & bit) !== 0) return -1 // duplicated: JSON.parse keeps the last; leave that to it
+      seen |= bit
+      if (bit === 1) {
+        if (s.charCodeAt(i) !== QUOTE) return -1
+        const start = i
+        i = p.string(i)
+        if (i < 0) return -1
+        // In place when it can; otherwise parseTimestamp (the same fast path, then the reference parser).
+        let millis = p.escaped ? Number.NaN : parseTimestampAt(s, start + 1, i - 1)
+        if (Number.isNaN(millis)) millis = parseTimestamp(p.text(start, i)) ?? Number.NaN
+        if (Number.isNaN(millis)) return -1
+        columns.time[row] = millis
+      } else {
+        const c = s.charCodeAt(i)
+        if (c !== MINUS && !(c >= ZERO && c <= 57)) return -1
+        i = p.number(i)
+        if (i < 0) return -1
+        const x = p.value
+        if (x - x !== 0) return -1 // NaN or ±Infinity (1e999)
+        if (bit === 2) columns.open[row] = x
+        else if (bit === 4) columns.high[row] = x
+        else if (bit === 8) columns.low[row] = x
+        else if (bit === 16) columns.close[row] = x
+        else {
+          if (!(x >= 0)) return -1
+          columns.volume[row] = x
+        }
+      }
+    }
+    i = p.ws(i)
+    const c = s.charCodeAt(i)
+    if (c === RBRACE) {
+      if (seen !== ALL_BAR_KEYS) return -1
+      columns.n = row + 1
+      return i + 1
+    }
+    if (c !== COMMA) return -1
+    i = p.ws(i + 1)
+  }
+}
+
+/**
+ * `,"k":` then a finite number at `i` (the compact layout); its end, or -1. The value is in `p.value`.
+ */
+const compactField = (p: Scanner, i: number, key: number): number => {
+  const s = p.s
+  if (
+    s.charCodeAt(i) !== COMMA ||
+    s.charCodeAt(i + 1) !== QUOTE ||
+    s.charCodeAt(i + 2) !== key ||
+    s.charCodeAt(i + 3) !== QUOTE ||
+    s.charCodeAt(i + 4) !== COLON
+  ) {
+    return -1
+  }
+  const c = s.charCodeAt(i + 5)
+  if (c !== MINUS && !(c >= ZERO && c <= 57)) return -1
+  i = p.number(i + 5)
+  const x = p.value
+  return x - x === 0 ? i : -1
+}
+
+/**
+ * The Gateway's own layout, `{"t":"…","o":…,"h":…,"l":…,"c":…,"v":…}` with no whitespace, read with
+ * fewer checks (the timestamp is found with `indexOf` and validated by its parser, which accepts no
+ * backslash or control character). Returns the bar's end, or -1 to let `scanBar` read it in full.
+ */
+const compactBar = (p: Scanner, i: number, columns: Columns): number => {
+  const s = p.s
+  if (
+    s.charCodeAt(i) !== LBRACE ||
+    s.charCodeAt(i + 1) !== QUOTE ||
+    s.charCodeAt(i + 2) !== 116 || // t
+    s.charCodeAt(i + 3) !== QUOTE ||
+    s.charCodeAt(i + 4) !== COLON ||
+    s.charCodeAt(i + 5) !== QUOTE
+  ) {
+    return -1
+  }
+  const end = s.indexOf('"', i + 6)
+  if (end < 0) return -1
+  const millis = parseTimestampAt(s, i + 6, end)
+  if (Number.isNaN(millis)) return -1
+  if (columns.n === columns.capacity) columns.grow()
+  const row = columns.n
+  columns.time[row] = millis
+  i = compactField(p, end + 1, 111) // o
+  if (i < 0) return -1
+  columns.open[row] = p.value
+  i = compactField(p, i, 104) // h
+  if (i < 0) return -1
+  columns.high[row] = p.value
+  i = compactField(p, i, 108) // l
+  if (i < 0) return -1
+  columns.low[row] = p.value
+  i = compactField(p, i, 99) // c
+  if (i < 0) return -1
+  columns.close[row] = p.value
+  i = compactField(p, i, 118) // v
+  if (i < 0 || !(p.value >= 0) || s.charCodeAt(i) !== RBRACE) return -1
+  columns.volume[row] = p.value
+  columns.n = row + 1
+  return i + 1
+}
+
+/** Reads the bars array at `i`; returns its end, or -1. */
+const scanBars = (p: Scanner, i: number, columns: Columns): number => {
+  const s = p.s
+  if (s.charCodeAt(i) !== LBRACKET) return -1
+  i = p.ws(i + 1)
+  if (s.charCodeAt(i) === RBRACKET) return i + 1
+  for (;;) {
+    const end = compactBar(p, i, columns)
+    i = end < 0 ? scanBar(p, i, columns) : end
+    if (i < 0) return -1
+    i = p.ws(i)
+    const c = s.charCodeAt(i)
+    if (c === RBRACKET) return i + 1
+    if (c !== COMMA) return -1
+    i = p.ws(i + 1)
+  }
+}
+
+/**
+ * The bars of a retrieveBars response body, or `undefined` when the scanner declines: the body is not
+ * a successful response it fully understands (not JSON, `success` not true, `errorCode` not 0, a bar
+ * `decodeBarColumns` would refuse, a duplicated key, an escaped key, ...). When it returns columns,
+ * they equal `decodeBarColumns(JSON.parse(text).bars)`'s.
+ */
+export const scanBarsResponse = (text: string): BarColumns | undefined => {
+  const p = new Scanner(text)
+  const columns = scratch
+  columns.reset()
+  let bars = false
+  let success = false
+  let errorCode = false
+  let i = p.ws(0)
+  if (text.charCodeAt(i) !== LBRACE) return undefined
+  i = p.ws(i + 1)
+  for (;;) {
+    if (text.charCodeAt(i) !== QUOTE) return undefined
+    const keyStart = i
+    i = p.string(i)
+    if (i < 0) return undefined
+    // Most keys are compared in place; an escaped one is decoded first.
+    const key = p.escaped ? p.text(keyStart, i) : text
+    const from = p.escaped ? 0 : keyStart + 1
+    const to = p.escaped ? key.length : i - 1
+    i = p.ws(i)
+    if (text.charCodeAt(i) !== COLON) return undefined
+    i = p.ws(i + 1)
+    if (keyIs(key, from, to, "bars")) {
+      if (bars) return undefined
+      bars = true
+      i = scanBars(p, i, columns)
+    } else if (keyIs(key, from, to, "success")) {
+      // Anything but `true` is the transport's (Rejected or a Decode of the envelope).
+      if (success || !text.startsWith("true", i)) return undefined
+      success = true
+      i += 4
+    } else if (keyIs(key, from, to, "errorCode")) {
+      if (errorCode) return undefined
+      errorCode = true
+      const c = text.charCodeAt(i)
+      if (c !== MINUS && !(c >= ZERO && c <= 57)) return undefined
+      i = p.number(i)
+      if (i < 0 || p.value !== 0) return undefined
+    } else {
+      i = p.skip(i, 1)
+    }
+    if (i < 0) return undefined
+    i = p.ws(i)
+    const c = text.charCodeAt(i)
+    if (c === RBRACE) break
+    if (c !== COMMA) return undefined
+    i = p.ws(i + 1)
+  }
+  if (p.ws(i + 1) !== text.length || !bars || !success || !errorCode) return undefined
+  return columns.done()
+}
