@@ -148,7 +148,8 @@ export const schema = (timeZone: string = DEFAULT_TIME_ZONE): Schema<BarSchema> 
   return s
 }
 
-const makeTable = (
+/** @internal Builds a table over columns already in Arrow's layout (no copy). */
+export const makeTable = (
   timeZone: string,
   length: number,
   time: BigInt64Array,

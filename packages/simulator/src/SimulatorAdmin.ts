@@ -16,7 +16,7 @@ import { Schema } from "effect"
 import type { ActiveRule, FaultRule } from "./internal/Faults.ts"
 import type { RateLimitSettings } from "./internal/RateLimits.ts"
 import type { StatsSnapshot } from "./internal/Stats.ts"
-import type { BracketMode } from "./Seed.ts"
+import type { SeedAccount } from "./Seed.ts"
 
 export type { ActiveRule, EndpointStats, FaultKind, FaultRule, RateLimitSettings, StatsSnapshot }
 export type { BucketLimit } from "./internal/RateLimits.ts"
@@ -124,19 +124,9 @@ export const AccountInput = Schema.Struct({
 })
 export type AccountInput = typeof AccountInput.Type
 
-export interface AccountState {
-  readonly id: number
+/** An account as the admin API shows it: its seed settings, current balance, and owner. */
+export interface AccountState extends SeedAccount {
   readonly userId: number
-  readonly name: string
-  readonly balance: number
-  readonly canTrade: boolean
-  readonly isVisible: boolean
-  readonly simulated: boolean
-  readonly active: boolean
-  readonly follower: boolean
-  readonly bracketMode: BracketMode
-  readonly violation: boolean
-  readonly minStopLossTicks: number
 }
 
 export const EngineInput = Schema.Struct({

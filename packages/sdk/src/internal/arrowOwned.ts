@@ -4,17 +4,7 @@
 // `Bars.toTable`'s second set of column buffers (~1 MB for 20,000 bars) and its copy loop. Anything
 // but strictly monotonic whole-ms times (or a big-endian host) goes through `Bars.toTable`, and the
 // result is the same table `Bars.toTable` builds.
-import {
-  type Field,
-  type Float64,
-  type Int64,
-  makeData,
-  RecordBatch,
-  Struct,
-  Table,
-  type TimestampMillisecond
-} from "apache-arrow"
-import { type BarColumns, type BarSchema, type BarTable, schema, toTable } from "../Bars.ts"
+import { type BarColumns, type BarTable, makeTable, toTable } from "../Bars.ts"
 
 const TWO_32 = 4294967296
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
@@ -70,7 +60,6 @@ export const tableFromOwnedColumns = (columns: BarColumns, timeZone: string): Ba
       ? direction(columns.time)
       : undefined
   if (shape === undefined) return toTable(columns, { timeZone })
-  const s = schema(timeZone)
   const reverse = shape === "desc"
   const time = toInt64InPlace(columns.time, reverse, false)
   const volume = toInt64InPlace(columns.volume, reverse, true)
@@ -80,22 +69,5 @@ export const tableFromOwnedColumns = (columns: BarColumns, timeZone: string): Ba
     columns.low.reverse()
     columns.close.reverse()
   }
-  const [t, o, h, l, c, v] = s.fields as unknown as [
-    Field<TimestampMillisecond>,
-    Field<Float64>,
-    Field<Float64>,
-    Field<Float64>,
-    Field<Float64>,
-    Field<Int64>
-  ]
-  const children = [
-    makeData({ type: t.type, length: n, nullCount: 0, data: time }),
-    makeData({ type: o.type, length: n, nullCount: 0, data: columns.open }),
-    makeData({ type: h.type, length: n, nullCount: 0, data: columns.high }),
-    makeData({ type: l.type, length: n, nullCount: 0, data: columns.low }),
-    makeData({ type: c.type, length: n, nullCount: 0, data: columns.close }),
-    makeData({ type: v.type, length: n, nullCount: 0, data: volume })
-  ]
-  const struct = makeData({ type: new Struct<BarSchema>(s.fields), length: n, nullCount: 0, children })
-  return new Table(s, new RecordBatch(s, struct))
+  return makeTable(timeZone, n, time, columns.open, columns.high, columns.low, columns.close, volume)
 }
