@@ -3,6 +3,7 @@
 //   table  the same bars as a decoded Arrow BarTable (what a cache hit hands back)
 //   json   the same bars as the Gateway's JSON objects ({ t, o, h, l, c, v }, from JSON.parse)
 // Prints one JSON line: { mode, bars, bytes } where bytes = Δ(heapUsed + arrayBuffers) after full GCs.
+import type { Bar as GatewayBar } from "@projectx-effect/gateway"
 import { BarCache, Bars } from "@projectx-effect/sdk"
 import { Effect } from "effect"
 
@@ -25,14 +26,8 @@ const mulberry32 = (seed: number) => () => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296
 }
 
-interface WireBar {
-  readonly t: string
-  readonly o: number
-  readonly h: number
-  readonly l: number
-  readonly c: number
-  readonly v: number
-}
+/** A bar as the Gateway sends it (the contract's Bar Schema, encoded side). */
+type WireBar = (typeof GatewayBar)["Encoded"]
 
 const START = Date.UTC(2023, 0, 2)
 

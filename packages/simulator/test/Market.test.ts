@@ -1,16 +1,11 @@
+import type { Bar as GatewayBar } from "@projectx-effect/gateway"
 import { Endpoints, RetrieveBarErrorCode, SearchContractByIdErrorCode } from "@projectx-effect/gateway"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { Simulator } from "../src/index.ts"
 import { type Client, client, front, request, startSim } from "./helpers.ts"
 
-interface Bar {
-  readonly t: string
-  readonly o: number
-  readonly h: number
-  readonly l: number
-  readonly c: number
-  readonly v: number
-}
+/** A bar as the Gateway sends it (the contract's Bar Schema, encoded side). */
+type Bar = (typeof GatewayBar)["Encoded"]
 
 let sim: Simulator.Handle
 let api: Client

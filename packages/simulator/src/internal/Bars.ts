@@ -1,5 +1,6 @@
 // History/retrieveBars: bar slots for every unit, newest first, built straight into JSON text (the
 // contract's Bar shape: t, o, h, l, c, v) because a 20,000-bar reply must take well under 50 ms.
+import type { Bar as GatewayBar } from "@projectx-effect/gateway"
 import { type ContractInfo, priceOf } from "./Contracts.ts"
 import { Agg, type Market } from "./Market.ts"
 
@@ -65,15 +66,8 @@ export interface BarsRequest {
   readonly nowMs: number
 }
 
-/** A bar in wire form (prices as numbers). */
-export interface WireBar {
-  readonly t: string
-  readonly o: number
-  readonly h: number
-  readonly l: number
-  readonly c: number
-  readonly v: number
-}
+/** A bar as the Gateway sends it (the contract's Bar Schema, encoded side). */
+export type WireBar = (typeof GatewayBar)["Encoded"]
 
 /**
  * Visits the bars of a request, newest first, at most `limit` of them. Slots with no trading are
