@@ -17,6 +17,7 @@ import {
   Schedule,
   Schema,
   SchemaIssue,
+  Semaphore,
   type Tracer
 } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
@@ -157,6 +158,15 @@ export class GatewayTransport extends Context.Service<
     // Plain counters: they are only ever bumped on this fiber's turn, and a Ref per bump was measurable.
     const counters = { requests: 0, attempts: 0, retries: 0, rateLimited: 0, failures: {} as Record<string, number> }
     const timeoutMs = Duration.toMillis(config.requestTimeout)
+    // The limiter stamps a permit when it grants it, and the Gateway counts the request when it arrives.
+    // A burst larger than the pool would wait inside undici after its permits were stamped, and arrive
+    // spread out by that wait (past the limiter's margin on a slow link). So each bucket may have at most
+    // half the pool in flight, taken before the permit: a granted request is sent at once, and one
+    // bucket's backlog never holds the other's connections.
+    const inFlight = {
+      history: yield* Semaphore.make(Math.max(1, Math.floor(config.pool.connections / 2))),
+      general: yield* Semaphore.make(Math.max(1, Math.ceil(config.pool.connections / 2)))
+    }
 
     /** What is built once per endpoint rather than once per call. */
     interface Compiled {
@@ -319,10 +329,14 @@ export class GatewayTransport extends Context.Service<
           base = HttpClientRequest.bearerToken(base, Redacted.value(options.token))
         }
         const attempt = Effect.gen(function* () {
-          yield* limiter.acquire(endpoint.bucket).pipe(Effect.catch(limiterFailure))
-          attempts++
-          counters.attempts++
-          const { status, headers, text } = yield* exchange(base)
+          const { status, headers, text } = yield* inFlight[endpoint.bucket].withPermits(1)(
+            Effect.gen(function* () {
+              yield* limiter.acquire(endpoint.bucket).pipe(Effect.catch(limiterFailure))
+              attempts++
+              counters.attempts++
+              return yield* exchange(base)
+            })
+          )
           return yield* interpret(status, headers, text)
         }).pipe(
           Effect.tapError((error) =>
