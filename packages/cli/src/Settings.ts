@@ -58,17 +58,10 @@ export const globalFlags = [Json, Firm, ApiUrl, Account, TimeZone] as const
 /** Variables that would override an explicit `--firm` (the SDK lets a URL win over a firm id). */
 const urlVariables = ["PROJECTX_API_URL", "PROJECTX_USER_HUB_URL", "PROJECTX_MARKET_HUB_URL"]
 
-/** Whether traces should be exported over OTLP (the standard variables are set). */
-export const otlpRequested = (): boolean =>
-  (process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? "").length > 0 &&
-  process.env.OTEL_SDK_DISABLED !== "true"
+/** OTLP trace export when an `OTEL_EXPORTER_OTLP_*ENDPOINT` variable is set (a malformed `OTEL_*` value turns it off). */
+export const otlpOptions = { metrics: false, whenConfigured: true } as const
 
-/** OTLP export when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (a malformed `OTEL_*` value turns it off), else nothing. */
-export const telemetryLayer = Layer.unwrap(
-  Effect.sync(() =>
-    otlpRequested() ? Telemetry.layerOtlp({ metrics: false }).pipe(Layer.catchCause(() => Layer.empty)) : Layer.empty
-  )
-)
+export const telemetryLayer = Telemetry.layerOtlp(otlpOptions).pipe(Layer.catchCause(() => Layer.empty))
 
 /** The SDK's options from the global flags (the environment supplies the rest). */
 export const sdkOverrides = Effect.gen(function* () {

@@ -196,6 +196,11 @@ export interface OtlpOptions {
   readonly metricsTemporality?: OtlpMetricsTypes.AggregationTemporality | undefined
   /** Turn the exporter on or off regardless of `OTEL_SDK_DISABLED`. */
   readonly enabled?: boolean | undefined
+  /**
+   * Export only when an endpoint is configured (`url`/`tracesUrl`/`metricsUrl`, or an
+   * `OTEL_EXPORTER_OTLP_*ENDPOINT` variable) instead of falling back to `http://localhost:4318`.
+   */
+  readonly whenConfigured?: boolean | undefined
   /** Export traces (default: unless `OTEL_TRACES_EXPORTER=none`). */
   readonly traces?: boolean | undefined
   /** Export metrics (default: unless `OTEL_METRICS_EXPORTER=none`). */
@@ -273,7 +278,14 @@ const listed = (value: Option.Option<string>, name: string): boolean | undefined
 export const otlpSettings = (options: OtlpOptions = {}): Effect.Effect<OtlpSettings, Config.ConfigError> =>
   Effect.gen(function* () {
     const env = yield* otlpEnv
-    const enabled = options.enabled ?? !env.disabled
+    const configured =
+      options.url !== undefined ||
+      options.tracesUrl !== undefined ||
+      options.metricsUrl !== undefined ||
+      Option.isSome(env.endpoint) ||
+      Option.isSome(env.tracesEndpoint) ||
+      Option.isSome(env.metricsEndpoint)
+    const enabled = (options.enabled ?? !env.disabled) && (options.whenConfigured !== true || configured)
     const base = options.url ?? Option.getOrElse(env.endpoint, () => "http://localhost:4318")
     const signalUrl = (explicit: string | undefined, fromEnv: Option.Option<string>, signal: "traces" | "metrics") =>
       explicit ??

@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * const spans = yield* recorder.spans // Telemetry.SpanRecorder, or an OtlpReceiver's spans()
- * console.log(Waterfall.render(spans, { color: process.stdout.isTTY }))
+ * const text = Waterfall.render(spans, { color: true }) // the caller decides about colour (a TTY)
  * ```
  */
 

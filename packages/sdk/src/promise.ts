@@ -79,15 +79,13 @@ export interface ClientOptions {
 
 type Runtime = ManagedRuntime.ManagedRuntime<ProjectX.Services, unknown>
 
-const telemetryLayer = (options: ClientOptions): Layer.Layer<any, unknown> => {
-  if (options.otlp === false) return Layer.empty as unknown as Layer.Layer<any, unknown>
-  if (options.otlp === undefined) {
-    return typeof process !== "undefined" && process.env.OTEL_EXPORTER_OTLP_ENDPOINT
-      ? Layer.orDie(Telemetry.layerOtlp())
-      : (Layer.empty as unknown as Layer.Layer<any, unknown>)
-  }
-  return Telemetry.layerOtlp(options.otlp === true ? {} : options.otlp)
-}
+const telemetryLayer = (options: ClientOptions) =>
+  options.otlp === false
+    ? Layer.empty
+    : options.otlp === undefined
+      ? // The standard OTEL_* variables decide, read through Config like every other setting.
+        Layer.orDie(Telemetry.layerOtlp({ whenConfigured: true }))
+      : Telemetry.layerOtlp(options.otlp === true ? {} : options.otlp)
 
 export class ProjectXClient implements AsyncDisposable {
   readonly #runtime: Runtime

@@ -586,3 +586,24 @@ describe("Metrics", () => {
     assert.strictEqual(Metrics.classifyError("boom"), "business_error")
   })
 })
+
+describe("Telemetry.otlpSettings whenConfigured", () => {
+  const settings = (env: Record<string, string>) =>
+    Telemetry.otlpSettings({ whenConfigured: true }).pipe(
+      Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
+    )
+  it.effect("exports only when an endpoint is configured, and honours OTEL_SDK_DISABLED", () =>
+    Effect.gen(function* () {
+      assert.isFalse((yield* settings({})).enabled)
+      const on = yield* settings({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" })
+      assert.isTrue(on.enabled)
+      assert.strictEqual(on.tracesUrl, "http://127.0.0.1:4318/v1/traces")
+      assert.isTrue(
+        (yield* settings({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://127.0.0.1:4318/v1/traces" })).enabled
+      )
+      assert.isFalse(
+        (yield* settings({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318", OTEL_SDK_DISABLED: "true" })).enabled
+      )
+    })
+  )
+})

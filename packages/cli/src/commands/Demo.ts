@@ -20,7 +20,7 @@ import {
 } from "@projectx-effect/sdk"
 import { type Contract, nameOf, OrderStatus } from "@projectx-effect/gateway"
 import { Simulator, type SimulatorAdmin } from "@projectx-effect/simulator"
-import { Cause, Clock, Effect, Exit, Layer, Option } from "effect"
+import { Cause, Clock, Effect, Exit, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { describeCause, ExitCode, Reported, UsageError } from "../Failure.ts"
 import {
@@ -35,7 +35,7 @@ import {
   stdoutPaint,
   wantsColor
 } from "../Output.ts"
-import { otlpRequested, TimeZone } from "../Settings.ts"
+import { otlpOptions, TimeZone, telemetryLayer } from "../Settings.ts"
 import {
   accountsTable,
   barsTable,
@@ -334,9 +334,10 @@ const program = (symbol: string, timeZone: string, p: Paint) =>
             attributes: ["http.response.status_code"]
           })}`
         )
-        if (otlpRequested()) {
+        const otlp = yield* Telemetry.otlpSettings(otlpOptions).pipe(Effect.option)
+        if (otlp._tag === "Some" && otlp.value.tracesUrl !== undefined) {
           yield* say(
-            `The same traces are exported over OTLP to ${process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT} (service "${process.env.OTEL_SERVICE_NAME ?? Telemetry.defaultServiceName}").`
+            `The same traces are exported over OTLP to ${otlp.value.tracesUrl} (service "${otlp.value.serviceName}").`
           )
         } else {
           yield* say(p.dim("Set OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 to send them to Jaeger as well."))
@@ -361,11 +362,8 @@ const run = (symbol: string, timeZone: string | undefined, faults: ReadonlyArray
       apiKey: Simulator.credentials.apiKey,
       timeZone: zone
     })
-    const telemetry = otlpRequested()
-      ? Telemetry.withMemory(Telemetry.layerOtlp({ metrics: false }).pipe(Layer.catchCause(() => Layer.empty)))
-      : Telemetry.layerMemory
-    // Telemetry outside the SDK, so its final flush runs after the SDK has closed: merged into one
-    // Layer with ProjectX.layer, the exporter's last request hung for its 3 s timeout and was lost.
+    // Recorded in memory for the waterfall, and exported too when an OTLP endpoint is configured.
+    const telemetry = Telemetry.withMemory(telemetryLayer)
     const outcomes = yield* program(symbol, zone, p).pipe(Effect.provide(sdk), Effect.provide(telemetry))
     const failed = outcomes.filter((o) => !o.ok)
     const elapsed = formatDuration(performance.now() - started)
