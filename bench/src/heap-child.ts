@@ -3,9 +3,9 @@
 //   table  the same bars as a decoded Arrow BarTable (what a cache hit hands back)
 //   json   the same bars as the Gateway's JSON objects ({ t, o, h, l, c, v }, from JSON.parse)
 // Prints one JSON line: { mode, bars, bytes } where bytes = Δ(heapUsed + arrayBuffers) after full GCs.
-import type { Bar as GatewayBar } from "@projectx-effect/gateway"
 import { BarCache, Bars } from "@projectx-effect/sdk"
 import { Effect } from "effect"
+import { randomWalk, type WireBar } from "../../packages/sdk/bench/synthetic.ts"
 
 const mode = process.argv[2] ?? "cache"
 const N = Number(process.argv[3] ?? 1_000_000)
@@ -18,34 +18,10 @@ const measure = (): number => {
   return m.heapUsed + m.arrayBuffers
 }
 
-// A deterministic random walk on a 0.25 tick grid around 21,000 (like MNQ), volumes 1–3,000.
-const mulberry32 = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-
-/** A bar as the Gateway sends it (the contract's Bar Schema, encoded side). */
-type WireBar = (typeof GatewayBar)["Encoded"]
-
+// A deterministic random walk on a 0.25 tick grid around 21,000 (like MNQ).
 const START = Date.UTC(2023, 0, 2)
 
-const walk = (n: number, each: (i: number, o: number, h: number, l: number, c: number, v: number) => void) => {
-  const random = mulberry32(20_250_718)
-  let price = 21_000
-  for (let i = 0; i < n; i++) {
-    const open = price
-    let high = open
-    let low = open
-    for (let step = 0; step < 10; step++) {
-      price += (Math.floor(random() * 5) - 2) * 0.25
-      if (price > high) high = price
-      if (price < low) low = price
-    }
-    each(i, open, high, low, price, Math.floor(Math.exp(random() * 3 + random() * 2) * 20))
-  }
-}
+const walk = (n: number, each: Parameters<typeof randomWalk>[2]) => randomWalk(n, 21_000, each)
 
 const columnsOf = (n: number): Bars.BarColumns => {
   const c = {

@@ -11,6 +11,7 @@ import * as BarCache from "../src/BarCache.ts"
 import * as Bars from "../src/Bars.ts"
 import { ensureArrowCodecs } from "../src/internal/arrowCompression.ts"
 import * as Codec from "../src/internal/codecBlob.ts"
+import { randomWalk, type WireBar } from "./synthetic.ts"
 
 const N = 20_000
 const RUNS = 200
@@ -18,40 +19,12 @@ const WARMUP = 30
 
 // --- data ---------------------------------------------------------------------------------------
 
-const mulberry32 = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
-const random = mulberry32(20_250_718)
-
-interface WireBar {
-  readonly t: string
-  readonly o: number
-  readonly h: number
-  readonly l: number
-  readonly c: number
-  readonly v: number
-}
-
 const makeWireBars = (): Array<WireBar> => {
   const bars: Array<WireBar> = []
   const start = Date.UTC(2025, 5, 2, 22, 0)
-  let price = 5000
-  for (let i = 0; i < N; i++) {
-    const open = price
-    let high = open
-    let low = open
-    for (let step = 0; step < 10; step++) {
-      price += (Math.floor(random() * 5) - 2) * 0.25
-      high = Math.max(high, price)
-      low = Math.min(low, price)
-    }
-    const volume = Math.floor(Math.exp(random() * 3 + random() * 2) * 20)
-    const t = new Date(start + i * 60_000).toISOString().replace(".000Z", "+00:00")
-    bars.push({ t, o: open, h: high, l: low, c: price, v: volume })
-  }
+  randomWalk(N, 5000, (i, o, h, l, c, v) => {
+    bars.push({ t: new Date(start + i * 60_000).toISOString().replace(".000Z", "+00:00"), o, h, l, c, v })
+  })
   return bars.reverse() // the Gateway answers newest first
 }
 

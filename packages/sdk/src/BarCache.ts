@@ -34,6 +34,7 @@
  */
 import { Cache, Clock, Context, Duration, Effect, Equal, Hash, Layer, Metric } from "effect"
 import * as Bars from "./Bars.ts"
+import * as Metrics from "./Metrics.ts"
 import { HotTables } from "./internal/barCacheHot.ts"
 import { BlobLru, storeOf } from "./internal/barCacheStore.ts"
 import * as Codec from "./internal/codecBlob.ts"
@@ -195,16 +196,9 @@ const attributes = { cache: "bars" }
  * @since 0.1.0
  */
 export const metrics = {
-  hits: Metric.counter("projectx_cache_hits_total", {
-    description: "Bar cache hits",
-    incremental: true,
-    attributes
-  }),
-  misses: Metric.counter("projectx_cache_misses_total", {
-    description: "Bar cache misses (calls that waited for a lookup)",
-    incremental: true,
-    attributes
-  }),
+  // The SDK-wide instruments of Metrics.ts, labelled for this cache.
+  hits: Metric.withAttributes(Metrics.cacheHitsTotal, attributes),
+  misses: Metric.withAttributes(Metrics.cacheMissesTotal, attributes),
   evictions: Metric.counter("projectx_cache_evictions_total", {
     description: "Bar cache entries evicted by the byte or entry bound",
     incremental: true,

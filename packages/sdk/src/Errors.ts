@@ -4,7 +4,7 @@
  * with `ValidationError`, `ConfigurationError`, `ContractNotFound`, `AccountNotFound` or `AmbiguousOrder`.
  * Messages name the operation and what to do next, and never carry an API key or a JWT.
  */
-import { Duration, Schema } from "effect"
+import { Schema } from "effect"
 
 const Millis = Schema.Number
 
@@ -194,6 +194,3 @@ export class AmbiguousOrder extends Schema.TaggedError<AmbiguousOrder>()("Ambigu
     return `${this.operation}: the outcome is unknown (${this.cause}); nothing was resent. Search orders for customTag "${this.customTag}" on account ${this.accountId} before trying again`
   }
 }
-
-/** Milliseconds of a Duration input, for reasons. */
-export const toMillis = (input: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(input))

@@ -35,7 +35,7 @@ import {
   Unauthorized,
   ValidationError
 } from "./Errors.ts"
-import { scrubTokens } from "./internal/jwt.ts"
+import { redactString } from "./internal/telemetryRedact.ts"
 import * as Metrics from "./Metrics.ts"
 import { ProjectXConfig } from "./ProjectXConfig.ts"
 import { RateLimiter } from "./RateLimiter.ts"
@@ -106,7 +106,7 @@ const orderIdOf = (json: unknown): { readonly orderId?: number } => {
 }
 
 const excerpt = (body: string): string => {
-  const clean = scrubTokens(body.replace(/\s+/g, " ").trim())
+  const clean = redactString(body.replace(/\s+/g, " ").trim())
   return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean
 }
 
@@ -253,7 +253,7 @@ export class GatewayTransport extends Context.Service<
             const code = findCode(error.reason) ?? findCode((error.reason as { cause?: unknown }).cause)
             const sent = code === undefined || !notSentCodes.has(code)
             return fail(
-              Transport.make({ message: `${code ?? error.reason._tag}: ${scrubTokens(error.reason.message)}`, sent })
+              Transport.make({ message: `${code ?? error.reason._tag}: ${redactString(error.reason.message)}`, sent })
             )
           }),
           Effect.flatMap(Option.match({ onNone: () => fail(Timeout.make({ timeoutMs })), onSome: Effect.succeed }))

@@ -149,9 +149,6 @@ const envNames: Names = {
 const bad = (variable: string, expected: string, got?: string) =>
   Effect.fail(new ConfigurationError({ variable, expected, ...(got === undefined ? {} : { got }) }))
 
-/** Memoised per zone (a new Intl.DateTimeFormat costs ~40 µs); the same check Bars and MarketData use. */
-const isTimeZone = (zone: string): boolean => isValidTimeZone(zone)
-
 const duration = (input: Duration.Input | undefined, fallback: Duration.Input): Duration.Duration =>
   Duration.fromInputUnsafe(input ?? fallback)
 
@@ -192,7 +189,8 @@ const resolve = Effect.fnUntraced(function* (options: ProjectXOptions, names: Na
     }
   }
   const timeZone = options.timeZone ?? "America/Chicago"
-  if (!isTimeZone(timeZone)) return yield* bad(names.timeZone, "an IANA time zone such as America/Chicago", timeZone)
+  if (!isValidTimeZone(timeZone))
+    return yield* bad(names.timeZone, "an IANA time zone such as America/Chicago", timeZone)
   const retryTimes = options.retry?.times ?? 3
   if (!Number.isInteger(retryTimes) || retryTimes < 0) {
     return yield* bad(names.retryTimes, "a whole number of retries ≥ 0", String(retryTimes))

@@ -12,6 +12,10 @@ import { formatCount, keyValues, note, print, printJson, stdoutPaint } from "../
 import { Json, withSdk } from "../Settings.ts"
 import { contractsFor, ordersTable } from "../Views.ts"
 
+/** An optional price flag (`--limit-price 21000.25`). */
+const priceFlag = (name: string, description: string) =>
+  Flag.Finite(name).pipe(Flag.withDescription(description), Flag.withMetavar("price"), Flag.optional)
+
 const DAY_MS = 86_400_000
 
 const types = ["market", "limit", "stop", "trailing-stop", "join-bid", "join-ask"] as const
@@ -48,21 +52,9 @@ const place = Command.make(
     side: Flag.Literals("side", ["buy", "sell"] as const).pipe(Flag.withDescription("buy (long) or sell (short)")),
     size: Flag.Int("size").pipe(Flag.withDescription("Contracts"), Flag.withDefault(1)),
     type: Flag.Literals("type", types).pipe(Flag.withDescription("Order type"), Flag.withDefault("market" as const)),
-    limitPrice: Flag.Finite("limit-price").pipe(
-      Flag.withDescription("For --type limit"),
-      Flag.withMetavar("price"),
-      Flag.optional
-    ),
-    stopPrice: Flag.Finite("stop-price").pipe(
-      Flag.withDescription("For --type stop"),
-      Flag.withMetavar("price"),
-      Flag.optional
-    ),
-    trailPrice: Flag.Finite("trail-price").pipe(
-      Flag.withDescription("For --type trailing-stop: the level the stop starts at"),
-      Flag.withMetavar("price"),
-      Flag.optional
-    ),
+    limitPrice: priceFlag("limit-price", "For --type limit"),
+    stopPrice: priceFlag("stop-price", "For --type stop"),
+    trailPrice: priceFlag("trail-price", "For --type trailing-stop: the level the stop starts at"),
     stopLoss: Flag.Int("stop-loss").pipe(
       Flag.withDescription("Bracket stop loss in signed ticks from the fill (buy: negative, sell: positive)"),
       Flag.withMetavar("ticks"),
@@ -159,21 +151,9 @@ const modify = Command.make(
   {
     orderId,
     size: Flag.Int("size").pipe(Flag.withDescription("New size"), Flag.optional),
-    limitPrice: Flag.Finite("limit-price").pipe(
-      Flag.withMetavar("price"),
-      Flag.withDescription("New limit price"),
-      Flag.optional
-    ),
-    stopPrice: Flag.Finite("stop-price").pipe(
-      Flag.withMetavar("price"),
-      Flag.withDescription("New stop price"),
-      Flag.optional
-    ),
-    trailPrice: Flag.Finite("trail-price").pipe(
-      Flag.withMetavar("price"),
-      Flag.withDescription("New trailing-stop level"),
-      Flag.optional
-    )
+    limitPrice: priceFlag("limit-price", "New limit price"),
+    stopPrice: priceFlag("stop-price", "New stop price"),
+    trailPrice: priceFlag("trail-price", "New trailing-stop level")
   },
   (input) =>
     withSdk(

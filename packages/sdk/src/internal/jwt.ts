@@ -26,9 +26,3 @@ export const readJwtTimes = (token: string): JwtTimes => {
     return { expiresAt: undefined, issuedAt: undefined }
   }
 }
-
-/** Anything that looks like a JWT: three base64url segments, the first starting like a JSON header. */
-export const jwtPattern = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g
-
-/** Replaces JWT-looking substrings, so an excerpt of a body can never leak a token. */
-export const scrubTokens = (text: string): string => text.replace(jwtPattern, "<redacted-jwt>")
