@@ -6,7 +6,7 @@
  */
 import { findFirm, firmIds } from "@projectx-effect/gateway"
 import { ProjectX, type ProjectXConfig, Telemetry } from "@projectx-effect/sdk"
-import { ConfigProvider, Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { Flag, GlobalFlag } from "effect/cli"
 import { UsageError } from "./Failure.ts"
 
@@ -55,9 +55,6 @@ export const TimeZone = GlobalFlag.Setting("tz")({
 
 export const globalFlags = [Json, Firm, ApiUrl, Account, TimeZone] as const
 
-/** Variables that would override an explicit `--firm` (the SDK lets a URL win over a firm id). */
-const urlVariables = ["PROJECTX_API_URL", "PROJECTX_USER_HUB_URL", "PROJECTX_MARKET_HUB_URL"]
-
 /** OTLP trace export when an `OTEL_EXPORTER_OTLP_*ENDPOINT` variable is set (a malformed `OTEL_*` value turns it off). */
 export const otlpOptions = { metrics: false, whenConfigured: true } as const
 
@@ -81,28 +78,12 @@ export const sdkOverrides = Effect.gen(function* () {
     ...(account === undefined ? {} : { accountName: account }),
     ...(timeZone === undefined ? {} : { timeZone })
   }
-  return { overrides, firmFlag: firm !== undefined && apiUrl === undefined }
+  return overrides
 })
 
-/**
- * The whole SDK from the environment and the global flags. An explicit `--firm` hides
- * `PROJECTX_API_URL` (a flag beats the environment).
- */
-export const sdkLayer = (
-  overrides: Partial<ProjectXConfig.ProjectXOptions>,
-  firmFlag: boolean
-): ReturnType<typeof ProjectX.layerConfig> => {
-  const sdk = ProjectX.layerConfig(overrides)
-  if (!firmFlag) return sdk
-  const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !urlVariables.includes(k)) env[k] = v
-  return sdk.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env }))))
-}
-
-/** Runs `effect` with the SDK configured from the environment and the global flags. */
+/** Runs `effect` with the SDK configured from the environment and the global flags (a flag beats a variable). */
 export const withSdk = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function* () {
-    const { overrides, firmFlag } = yield* sdkOverrides
-    // Telemetry outside the SDK, so its final flush outlives the SDK's HTTP pool.
-    return yield* effect.pipe(Effect.provide(sdkLayer(overrides, firmFlag)), Effect.provide(telemetryLayer))
+    const overrides = yield* sdkOverrides
+    return yield* effect.pipe(Effect.provide(ProjectX.layerConfig(overrides)), Effect.provide(telemetryLayer))
   })

@@ -256,7 +256,22 @@ const readNumber = (name: string, expected: string, check: (n: number) => boolea
     return Number.isFinite(n) && check(n) ? Effect.succeed(n) : bad(name, expected, raw)
   })
 
+/** Which name in `Names` an override of each option replaces. */
+const overrideNames: Partial<Record<keyof ProjectXOptions, keyof Names>> = {
+  firm: "firm",
+  apiUrl: "apiUrl",
+  userHubUrl: "userHubUrl",
+  marketHubUrl: "marketHubUrl",
+  username: "username",
+  apiKey: "apiKey",
+  accountName: "accountName",
+  timeZone: "timeZone",
+  requestTimeout: "requestTimeout",
+  live: "live"
+}
+
 const fromEnvironment = Effect.fnUntraced(function* (overrides: Partial<ProjectXOptions>) {
+  const firmOverride = overrides.firm !== undefined && overrides.apiUrl === undefined
   const username = overrides.username ?? (yield* readString(envNames.username))
   if (username === undefined) return yield* bad(envNames.username, "your platform login name (not your e-mail)")
   const apiKey =
@@ -281,9 +296,10 @@ const fromEnvironment = Effect.fnUntraced(function* (overrides: Partial<ProjectX
     username,
     apiKey,
     ...pick("firm", yield* readString(envNames.firm)),
-    ...pick("apiUrl", yield* readString(envNames.apiUrl)),
-    ...pick("userHubUrl", yield* readString(envNames.userHubUrl)),
-    ...pick("marketHubUrl", yield* readString(envNames.marketHubUrl)),
+    // An explicit firm beats URLs from the environment (an explicit URL still beats a firm).
+    ...(firmOverride ? {} : pick("apiUrl", yield* readString(envNames.apiUrl))),
+    ...(firmOverride ? {} : pick("userHubUrl", yield* readString(envNames.userHubUrl))),
+    ...(firmOverride ? {} : pick("marketHubUrl", yield* readString(envNames.marketHubUrl))),
     ...pick("accountName", yield* readString(envNames.accountName)),
     ...pick("timeZone", yield* readString(envNames.timeZone)),
     ...pick("live", liveRaw === undefined ? undefined : /^(true|1|yes)$/i.test(liveRaw)),
@@ -300,5 +316,11 @@ const fromEnvironment = Effect.fnUntraced(function* (overrides: Partial<ProjectX
     ...(overrides.refreshAt === undefined ? {} : { refreshAt: overrides.refreshAt }),
     ...(overrides.pool === undefined ? {} : { pool: overrides.pool })
   }
-  return yield* resolve(options, envNames)
+  // A value the caller passed is reported under its option name, not the variable it replaced.
+  const names: Names = { ...envNames }
+  for (const key of Object.keys(overrides) as Array<keyof ProjectXOptions>) {
+    const name = overrideNames[key]
+    if (name !== undefined) names[name] = optionNames[name]
+  }
+  return yield* resolve(options, names)
 })

@@ -106,6 +106,26 @@ describe("ProjectXConfig.layerConfig", () => {
   )
 })
 
+describe("ProjectXConfig.layerConfig overrides", () => {
+  const withOverrides = (overrides: Parameters<typeof ProjectXConfig.layerConfig>[0], env: Record<string, string>) =>
+    Effect.gen(function* () {
+      return yield* ProjectXConfig
+    }).pipe(
+      Effect.provide(
+        ProjectXConfig.layerConfig(overrides).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env }))))
+      )
+    )
+  it.effect("an explicit firm beats URLs from the environment; a bad one is named as the option", () =>
+    Effect.gen(function* () {
+      const env = { PROJECT_X_USERNAME: "u", PROJECT_X_API_KEY: KEY, PROJECTX_API_URL: "http://127.0.0.1:5000" }
+      expect((yield* withOverrides({}, env)).urls.api).toBe("http://127.0.0.1:5000")
+      expect((yield* withOverrides({ firm: "alphaticks" }, env)).urls.api).toBe("https://api.alphaticks.projectx.com")
+      const error = yield* Effect.flip(withOverrides({ firm: "nope" }, env))
+      expect(error.message).toMatch(/^options.firm is invalid \(nope\)/)
+    })
+  )
+})
+
 describe("ProjectXConfig.layer", () => {
   it.effect("names the option that is wrong", () =>
     Effect.gen(function* () {
