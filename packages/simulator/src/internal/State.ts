@@ -71,7 +71,10 @@ export class SimState {
   }
 
   private makeEngine(options: EngineOptions = this.config.engine): Engine {
-    return new Engine(this.market, () => this.clock.now(), this.config.users, options)
+    const engine = new Engine(this.market, () => this.clock.now(), this.config.users, options)
+    // The user hub hears every change; `hubs` is assigned after the first engine, before any event.
+    engine.onEvent((event) => this.hubs.user.onEngineEvent(event))
+    return engine
   }
 
   /** Back to the seeded state: orders, positions, balances, prices, clock, faults, limits, counters. */

@@ -2,6 +2,7 @@
 // matching engine reports as things change, each sent to the connections of the account's owner that
 // subscribed to it (bare objects, or `{ action, data }` with the wrapUserEvents setting).
 import { UserHubMethod } from "@projectx-effect/gateway"
+import type { EngineEvent } from "../Engine.ts"
 import type { SimState } from "../State.ts"
 import type { HubConnection } from "./Connection.ts"
 import type { HubSettings } from "./HubServer.ts"
@@ -97,6 +98,15 @@ export class UserHub {
       trades += i.trades.size
     }
     return { accounts, orders, positions, userTrades: trades }
+  }
+
+  /** An engine change: trades are creations, a flat position (size 0) a deletion, the rest updates. */
+  onEngineEvent(event: EngineEvent): void {
+    if (event.kind === "order") this.publish("orders", event.accountId, event.payload, 1)
+    else if (event.kind === "position")
+      this.publish("positions", event.accountId, event.payload, event.payload.size === 0 ? 2 : 1)
+    else if (event.kind === "trade") this.publish("trades", event.accountId, event.payload, 0)
+    else this.publish("accounts", event.accountId, event.payload, 1)
   }
 
   /** Sends one engine event to the owner's connections that subscribed to it. */
