@@ -148,4 +148,27 @@ describe("market hub", () => {
       await connection?.stop()
     }
   })
+
+  it("delivers depth snapshots over 12 KB to the official client", async () => {
+    await sim.setHubs({ depthLevels: 80 })
+    const frames: Array<{ size: number; entries: ReadonlyArray<GatewayDepthEntry> }> = []
+    const connection = await connect(sim.url, "market", () => api.token, {
+      build: (c) =>
+        c.on("GatewayDepth", (id: unknown, data: unknown) =>
+          frames.push({ size: JSON.stringify([id, data]).length, entries: decodeDepth([id, data])[1] })
+        )
+    })
+    try {
+      await connection.invoke("SubscribeContractMarketDepth", front)
+      const snapshot = await eventually("the snapshot", () => frames[0])
+      expect(snapshot.size).toBeGreaterThan(12 * 1024)
+      expect(snapshot.entries.filter((e) => e.type === DomType.Bid)).toHaveLength(80)
+      const stats = await sim.stats()
+      expect(stats.hubs.subscriptions.depth).toBe(1)
+      expect(stats.hubs.sent.GatewayDepth).toBeGreaterThanOrEqual(1)
+    } finally {
+      await connection.stop()
+      await sim.setHubs({ depthLevels: 10 })
+    }
+  })
 })
