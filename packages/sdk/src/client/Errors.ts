@@ -1,7 +1,8 @@
 /**
  * The SDK's error family. Every Gateway call fails with one `GatewayError` whose `reason` says what went
  * wrong (a tagged union) and whether trying again can help; the SDK's own checks fail before any request
- * with `ValidationError`, `ConfigurationError`, `ContractNotFound`, `AccountNotFound` or `AmbiguousOrder`.
+ * with `ValidationError`, `ConfigurationError`, `ContractNotFound` or `AccountNotFound`; an outcome that
+ * stays unknown after reconciliation is `AmbiguousOrder` (placement) or `OutcomeUnknown` (the rest).
  * Messages name the operation and what to do next, and never carry an API key or a JWT.
  */
 import { Schema } from "effect"
@@ -218,5 +219,25 @@ export class AmbiguousOrder extends Schema.TaggedError<AmbiguousOrder>()("Ambigu
 }) {
   override get message(): string {
     return `${this.operation}: the outcome is unknown (${this.cause}); nothing was resent. Search orders for customTag "${this.customTag}" on account ${this.accountId} before trying again`
+  }
+}
+
+/**
+ * A modify, cancel or close whose reply was lost (or unreadable), and reading the state back could not
+ * settle whether it took effect: `subject` is what was acted on, `observed` what the read-back showed (or
+ * why it failed). Nothing was resent. Check the subject's state before acting again.
+ */
+export class OutcomeUnknown extends Schema.TaggedError<OutcomeUnknown>()("OutcomeUnknown", {
+  operation: Schema.String,
+  subject: Schema.String,
+  cause: Schema.String,
+  observed: Schema.String
+}) {
+  override get message(): string {
+    return `${this.operation}: whether it took effect on ${this.subject} is unknown (${this.cause}); read back: ${this.observed}. Nothing was resent`
+  }
+  /** Always true: the point of this error. */
+  get ambiguous(): boolean {
+    return true
   }
 }

@@ -5,7 +5,7 @@
  */
 import { Endpoints, type TradingAccount } from "@projectx-effect/gateway"
 import { Context, Effect, Layer, Option, Ref, Semaphore } from "effect"
-import { AccountNotFound, type GatewayError, type ValidationError } from "../client/Errors.ts"
+import { AccountNotFound, type GatewayError, ValidationError } from "../client/Errors.ts"
 import { GatewayClient } from "../client/GatewayClient.ts"
 import { ProjectXConfig } from "../client/ProjectXConfig.ts"
 
@@ -110,7 +110,20 @@ const make = Effect.gen(function* () {
     search,
     selected,
     selectedId,
-    idOr: (accountId) => (accountId === undefined ? selectedId : Effect.succeed(accountId)),
+    // Every method taking an account id passes through here: a bad one is refused before anything is sent.
+    idOr: (accountId) =>
+      accountId === undefined
+        ? selectedId
+        : typeof accountId === "number" && Number.isSafeInteger(accountId) && accountId >= 1
+          ? Effect.succeed(accountId)
+          : Effect.fail(
+              new ValidationError({
+                operation: "Accounts",
+                field: "accountId",
+                allowed: "an account id (a positive whole number), or nothing for the selected account",
+                got: String(accountId)
+              })
+            ),
     byId,
     byName
   })
