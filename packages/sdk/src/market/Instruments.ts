@@ -318,6 +318,14 @@ const make = (options: InstrumentsOptions = {}) =>
     const resolveCache = yield* Cache.makeWith(resolveUncached, { capacity, timeToLive: onlySuccess(ttl) })
 
     const search = Effect.fn("Instruments.search")(function* (text: string, options?: LiveOption) {
+      if (typeof text !== "string" || text.length > 200) {
+        return yield* new ValidationError({
+          operation: "Instruments.search",
+          field: "text",
+          allowed: "a search text of at most 200 characters",
+          got: typeof text === "string" ? `${text.length} characters` : String(text)
+        })
+      }
       return yield* searchRaw(text, liveOf(options))
     })
 
@@ -326,26 +334,26 @@ const make = (options: InstrumentsOptions = {}) =>
     })
 
     const byId = Effect.fn("Instruments.byId")(function* (contractId: string) {
-      const id = contractId.trim()
-      if (id.length === 0) {
+      const id = typeof contractId === "string" ? contractId.trim() : ""
+      if (id.length === 0 || id.length > 200) {
         return yield* new ValidationError({
           operation: "Instruments.byId",
           field: "contractId",
           allowed: "a contract id such as CON.F.US.MNQ.Z25",
-          got: JSON.stringify(contractId)
+          got: String(JSON.stringify(contractId)).slice(0, 80)
         })
       }
       return yield* Cache.get(byIdCache, id)
     })
 
     const resolve = Effect.fn("Instruments.resolve")(function* (symbol: string, options?: LiveOption) {
-      const normalized = symbol.trim().toUpperCase()
-      if (normalized.length === 0) {
+      const normalized = typeof symbol === "string" ? symbol.trim().toUpperCase() : ""
+      if (normalized.length === 0 || normalized.length > 200) {
         return yield* new ValidationError({
           operation: "Instruments.resolve",
           field: "symbol",
           allowed: "a root (MNQ, NQ, ES), a contract name (MNQZ5) or a contract id (CON.F.US.MNQ.Z25)",
-          got: JSON.stringify(symbol)
+          got: String(JSON.stringify(symbol)).slice(0, 80)
         })
       }
       const contract = yield* Cache.get(resolveCache, `${liveOf(options) ? "live" : "sim"}:${normalized}`)

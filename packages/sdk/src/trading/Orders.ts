@@ -25,6 +25,7 @@ import {
   checkPrices,
   checkPriceSigns,
   isPositiveInt,
+  MAX_TAG_LENGTH,
   type PlaceOrderInput,
   refuse,
   searchWindow as resolveWindow
@@ -372,6 +373,14 @@ const make = (options: OrdersOptions = {}) =>
     })
 
     const findByTag = Effect.fn("Orders.findByTag")(function* (customTag: string, options?: SearchOrdersOptions) {
+      if (typeof customTag !== "string" || customTag.length === 0 || customTag.length > MAX_TAG_LENGTH) {
+        return yield* refuse(
+          "Orders.findByTag",
+          "customTag",
+          `a tag of 1 to ${MAX_TAG_LENGTH} characters`,
+          typeof customTag === "string" ? `${customTag.length} characters` : customTag
+        )
+      }
       const { start, end } = yield* window("Orders.findByTag", options)
       const accountId = yield* accounts.idOr(options?.accountId)
       return pickTagged(yield* searchWindow(accountId, start, end), customTag)
@@ -385,6 +394,7 @@ const make = (options: OrdersOptions = {}) =>
     })
 
     const byId = Effect.fn("Orders.byId")(function* (orderId: number, accountId?: number) {
+      if (!isPositiveInt(orderId)) return yield* refuse("Orders.byId", "orderId", "an order id", orderId)
       return yield* byIdRaw(yield* accounts.idOr(accountId), orderId)
     })
 
