@@ -123,11 +123,11 @@ describe("bad inputs", () => {
         ]
         const before = yield* totalRequests
         const wrong: Array<string> = []
-      for (const [label, effect] of cases) {
-        const problem = yield* untyped(label, effect)
-        if (problem !== undefined) wrong.push(problem)
-      }
-      expect(wrong).toEqual([])
+        for (const [label, effect] of cases) {
+          const problem = yield* untyped(label, effect)
+          if (problem !== undefined) wrong.push(problem)
+        }
+        expect(wrong).toEqual([])
         expect(cases.length).toBeGreaterThanOrEqual(45)
         expect(yield* totalRequests).toBe(before)
       }).pipe(Effect.provide(tradingSim())),
