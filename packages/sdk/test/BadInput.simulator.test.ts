@@ -5,7 +5,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, Stream } from "effect"
 import { ProjectXConfig, type ProjectXOptions } from "../src/client/ProjectXConfig.ts"
 import { Accounts } from "../src/trading/Accounts.ts"
-import { Instruments } from "../src/market/Instruments.ts"
+import { Instruments, type InstrumentsOptions } from "../src/market/Instruments.ts"
 import { MarketData } from "../src/market/MarketData.ts"
 import { Orders, type OrdersOptions } from "../src/trading/Orders.ts"
 import { Positions } from "../src/trading/Positions.ts"
@@ -186,7 +186,17 @@ describe("bad inputs", () => {
         const error = yield* Effect.flip(Layer.build(tradingLayer(makeFake(), { orders })))
         expect(error).toMatchObject({ _tag: "ConfigurationError", variable: name })
       }
-      expect(options.length + ordersOptions.length).toBeGreaterThanOrEqual(30)
+      const instrumentsOptions: ReadonlyArray<readonly [string, InstrumentsOptions]> = [
+        ["instruments.capacity", { capacity: 0 }],
+        ["instruments.capacity", { capacity: Number.NaN }],
+        ["instruments.ttl", { ttl: -1 }],
+        ["instruments.contractTtl", { contractTtl: bad("forever") }]
+      ]
+      for (const [name, instruments] of instrumentsOptions) {
+        const error = yield* Effect.flip(Layer.build(tradingLayer(makeFake(), { instruments })))
+        expect(error).toMatchObject({ _tag: "ConfigurationError", variable: name })
+      }
+      expect(options.length + ordersOptions.length + instrumentsOptions.length).toBeGreaterThanOrEqual(30)
     })
   )
 })
