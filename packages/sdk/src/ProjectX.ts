@@ -65,7 +65,7 @@ const rateLimiterFromConfig = Layer.unwrap(
 /** Every service, given `ProjectXConfig` and a platform `HttpClient`. */
 export const layerServices = (
   options: LayerOptions = {}
-): Layer.Layer<Exclude<Services, ProjectXConfig>, never, ProjectXConfig | HttpClient.HttpClient> => {
+): Layer.Layer<Exclude<Services, ProjectXConfig>, ConfigurationError, ProjectXConfig | HttpClient.HttpClient> => {
   const infra = Layer.mergeAll(
     rateLimiterFromConfig,
     CircuitBreaker.layer,

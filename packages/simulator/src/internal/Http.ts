@@ -326,7 +326,9 @@ export const registerApi = (router: HttpRouter.HttpRouter, state: SimState) =>
         const respond = (response: Response): Response => {
           const k = statusKey(response.status)
           stats.statuses[k] = (stats.statuses[k] ?? 0) + 1
-          return response
+          // `Date` from the market clock that stamps orders, as the real Gateway's matches its timestamps
+          // (Node would otherwise send the wall time, which disagrees once a test moves the clock).
+          return HttpServerResponse.setHeader(response, "date", new Date(state.clock.now()).toUTCString())
         }
         if (request.method !== endpoint.method) {
           return respond(HttpServerResponse.empty({ status: 405, headers: { allow: endpoint.method } }))
