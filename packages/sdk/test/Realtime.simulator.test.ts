@@ -108,4 +108,16 @@ describe("Realtime against the simulator", () => {
       }).pipe(Effect.scoped, Effect.provide(realtimeSim({ sim: { hubs: { depthLevels: 80 } } }))),
     60_000
   )
+
+  it.live(
+    "with negotiation (skipNegotiation: false) the hub connects through negotiate and delivers quotes",
+    () =>
+      Effect.gen(function* () {
+        const market = yield* MarketHub
+        const quotes = yield* collect(market.quotes("MNQ"))
+        yield* quotes.until("a quote", (seen) => (seen.some((e) => e._tag === "Quote") ? true : undefined))
+        expect((yield* market.health).state).toBe("connected")
+      }).pipe(Effect.scoped, Effect.provide(realtimeSim({ realtime: { skipNegotiation: false } }))),
+    60_000
+  )
 })
