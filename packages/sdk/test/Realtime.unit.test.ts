@@ -1,10 +1,17 @@
 // Pure pieces of the realtime layer: the staleness watchdog on TestClock, quote and depth merging, the
 // reconciliation bookkeeping, and the mailboxes' drop and overflow behaviour.
 import { describe, expect, it } from "@effect/vitest"
-import type { GatewayDepthEntry, HalfTrade, Order, Position } from "@projectx-effect/gateway"
-import { Effect, Fiber, Stream } from "effect"
+import {
+  type GatewayDepthEntry,
+  GatewayQuoteArgs,
+  type HalfTrade,
+  type Order,
+  type Position
+} from "@projectx-effect/gateway"
+import { Effect, Fiber, Result, Schema, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { type Depth, RealtimeOverflow } from "../src/realtime/Events.ts"
+import { fastQuote } from "../src/realtime/internal/fastQuote.ts"
 import { coalescing, lossless } from "../src/realtime/internal/Mailbox.ts"
 import { coalesceDepth, mergeQuote } from "../src/realtime/internal/merge.ts"
 import { Seen } from "../src/realtime/internal/Reconcile.ts"
@@ -100,6 +107,59 @@ describe("merging", () => {
     const reset = coalesceDepth(merged.value, depth(entry(6, 0, 0), entry(2, 99, 1)))
     expect(reset.dropped).toBe(4)
     expect(reset.value.entries.map((e) => e.type)).toEqual([6, 2])
+  })
+})
+
+describe("the quote fast path", () => {
+  const schema = Schema.decodeUnknownResult(GatewayQuoteArgs)
+  const full = {
+    symbol: "F.US.MNQ",
+    symbolName: null,
+    lastPrice: 21000.25,
+    bestBid: 21000.25,
+    bestAsk: 21000.5,
+    change: -12.5,
+    changePercent: -0.06,
+    open: 21010,
+    high: 21020.75,
+    low: 20990,
+    volume: 1234,
+    lastUpdated: "2025-11-19T15:30:01.250+00:00",
+    timestamp: "2025-11-19T15:30:01Z",
+    extra: { new: "field" }
+  }
+  const samples: Array<ReadonlyArray<unknown>> = [
+    ["C", full],
+    ["C", { lastPrice: 1 }],
+    ["C", {}],
+    ["C", { timestamp: null, lastUpdated: null }],
+    ["C", { timestamp: "2025-11-19 15:30:01" }],
+    ["C", { timestamp: "not a time" }],
+    ["C", { timestamp: "0099-01-01T00:00:00Z" }],
+    ["C", { lastPrice: "1" }],
+    ["C", { lastPrice: Number.NaN }],
+    ["C", { volume: -1 }],
+    ["C", { symbol: 5 }],
+    ["C", null],
+    ["C", [1]],
+    ["", { lastPrice: 1 }],
+    [42, { lastPrice: 1 }],
+    ["C"],
+    ["C", { lastPrice: 1 }, "extra"]
+  ]
+
+  it("accepts exactly what the Schema accepts, with the same values, and defers the rest", () => {
+    for (const args of samples) {
+      const slow = schema(args)
+      const fast = fastQuote(args)
+      if (fast !== undefined) {
+        expect(Result.isSuccess(slow), JSON.stringify(args)).toBe(true)
+        expect(fast).toEqual(Result.isSuccess(slow) ? slow.success : undefined)
+      }
+    }
+    // The common shapes take the fast path.
+    expect(fastQuote(["C", full])).toBeDefined()
+    expect(fastQuote(["C", { lastPrice: 1 }])).toBeDefined()
   })
 })
 

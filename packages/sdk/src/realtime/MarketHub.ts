@@ -28,6 +28,7 @@ import {
   type Signal,
   SubscriptionRefused
 } from "./Events.ts"
+import { fastQuote } from "./internal/fastQuote.ts"
 import { makeHub } from "./internal/HubConnection.ts"
 import { coalesceDepth, coalesceQuote, mergeQuote } from "./internal/merge.ts"
 import { coalescing, lossless, type Mailbox, type Sink } from "./internal/Mailbox.ts"
@@ -126,9 +127,13 @@ const make = Effect.fnUntraced(function* (options?: RealtimeOptions) {
 
   hub.on(MarketHubEvent.Quote, (...args: Array<unknown>) => {
     count(MarketHubEvent.Quote)
-    const decoded = decodeQuote(args)
-    if (Result.isFailure(decoded)) return rejectInvalid(MarketHubEvent.Quote, decoded.failure)
-    const [contractId, delta] = decoded.success
+    let parsed = fastQuote(args)
+    if (parsed === undefined) {
+      const decoded = decodeQuote(args)
+      if (Result.isFailure(decoded)) return rejectInvalid(MarketHubEvent.Quote, decoded.failure)
+      parsed = decoded.success
+    }
+    const [contractId, delta] = parsed
     const now = clock.currentTimeMillisUnsafe()
     const state = arrived(contractId, now)
     // A quote for a contract no longer subscribed (in flight during an unsubscribe) is not kept.
