@@ -229,7 +229,7 @@ const realtimeRows = (r: RealtimeFigures) => {
     met: ratio <= 1.3,
     spread: mm({ ...r.cpu.sdk, min: r.cpu.sdk.min * 1000, max: r.cpu.sdk.max * 1000 } as Summary, "ns"),
     referenceSpread: mm({ ...r.cpu.bare, min: r.cpu.bare.min * 1000, max: r.cpu.bare.max * 1000 } as Summary, "ns"),
-    detail: `process CPU (user + system) / quotes the socket delivered, one MNQ subscription at ${fmt(r.rate)} quotes/s requested from the simulator (a child process), ${r.cpu.sdk.n} interleaved rounds per side; received ${fmt(r.ratePerSecond.sdk.median)}/s through the SDK vs ${fmt(r.ratePerSecond.bare.median)}/s bare. The SDK decodes every quote with the gateway Schemas, merges deltas and watches staleness; its latest-wins mailbox handed ${fmt(r.delivered)} quotes to the subscriber in the measured windows`
+    detail: `process CPU (user + system) / quotes the socket delivered, one MNQ subscription at ${fmt(r.rate)} quotes/s requested from the simulator (a child process), ${r.cpu.sdk.n} interleaved rounds per side; received ${fmt(r.ratePerSecond.sdk.median)}/s through the SDK vs ${fmt(r.ratePerSecond.bare.median)}/s bare. The SDK validates every quote by the gateway Schema's rules (a hand-checked fast path, the Schema for anything unusual), merges deltas and watches staleness; its latest-wins mailbox handed ${fmt(r.delivered)} quotes to the subscriber in the measured windows`
   })
   const latencyRatio = r.latency.sdk.median / r.latency.bare.median
   results.push({
