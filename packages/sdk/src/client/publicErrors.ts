@@ -11,3 +11,4 @@ export {
   OutcomeUnknown,
   ValidationError
 } from "./Errors.ts"
+export { RealtimeOverflow, SubscriptionRefused } from "../realtime/Events.ts"
