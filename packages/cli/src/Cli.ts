@@ -3,8 +3,12 @@
  * Layers, and turn any failure into one readable message (human or JSON, on stderr) and an exit code:
  * 2 bad input, 3 not found, 4 authentication, 5 Gateway unreachable, 1 anything else.
  */
-import { Cause, Effect, Logger, References } from "effect"
-import { CliError, Command } from "effect/cli"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Logger from "effect/Logger"
+import * as References from "effect/References"
+import * as CliError from "effect/cli/CliError"
+import * as Command from "effect/cli/Command"
 import { accounts } from "./commands/Accounts.ts"
 import { bars } from "./commands/Bars.ts"
 import { contracts } from "./commands/Contracts.ts"

@@ -6,8 +6,11 @@
  */
 import { findFirm, firmIds } from "@projectx-effect/gateway"
 import { ProjectX, type ProjectXConfig, Telemetry } from "@projectx-effect/sdk"
-import { Effect, Layer, Option } from "effect"
-import { Flag, GlobalFlag } from "effect/cli"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Flag from "effect/cli/Flag"
+import * as GlobalFlag from "effect/cli/GlobalFlag"
 import { UsageError } from "./Failure.ts"
 
 export const Json = GlobalFlag.Setting("json")({

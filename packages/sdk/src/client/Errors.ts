@@ -4,7 +4,7 @@
  * with `ValidationError`, `ConfigurationError`, `ContractNotFound`, `AccountNotFound` or `AmbiguousOrder`.
  * Messages name the operation and what to do next, and never carry an API key or a JWT.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 const Millis = Schema.Number
 

@@ -32,7 +32,15 @@
  *
  * @since 0.1.0
  */
-import { Cache, Clock, Context, Duration, Effect, Equal, Hash, Layer, Metric } from "effect"
+import * as Cache from "effect/Cache"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Equal from "effect/Equal"
+import * as Hash from "effect/Hash"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import * as Bars from "./Bars.ts"
 import * as Metrics from "../observability/Metrics.ts"
 import { HotTables } from "./internal/barCacheHot.ts"
@@ -339,6 +347,8 @@ const make = Effect.fnUntraced(function* (options?: Options) {
       const result = store.set(k.id, { blob: stored.blob, rawBytes: stored.rawBytes, expiresAt: now + life }, now)
       counts.evictions += result.evicted
       counts.expirations += result.expired
+      // The miss already holds the decoded table: keep it hot, so the first hit costs what later hits cost.
+      if (result.stored) hot.set(k.id, table, stored.rawBytes)
       if (result.evicted > 0) yield* Metric.update(metrics.evictions, result.evicted)
       if (!result.stored) {
         yield* Effect.logDebug("BarCache: entry larger than maxBytes, not stored").pipe(

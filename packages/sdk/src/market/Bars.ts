@@ -24,7 +24,7 @@ import {
   tableToIPC,
   Type
 } from "apache-arrow"
-import { Data } from "effect"
+import * as Data from "effect/Data"
 import { ensureArrowCodecs } from "./internal/arrowCompression.ts"
 import { allocInt64, int64ToNumbers, sealInt64, setInt64 } from "./internal/arrowInt64.ts"
 import { formatIsoWithOffset, isValidTimeZone, makeOffsetLookup } from "./internal/arrowTimeZone.ts"

@@ -12,7 +12,15 @@ import {
   type PlaceOrderRequest,
   SortDirection
 } from "@projectx-effect/gateway"
-import { Clock, Context, Duration, Effect, Layer, Option, Random, Schedule, Stream } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Random from "effect/Random"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import { Accounts } from "./Accounts.ts"
 import {
   type AccountNotFound,

@@ -6,21 +6,20 @@
  * this directly because logging in cannot wait for a session.
  */
 import type { AnyEndpoint, RequestOf, ResponseOf } from "@projectx-effect/gateway"
-import {
-  Clock,
-  Context,
-  Duration,
-  Effect,
-  Layer,
-  Option,
-  Redacted,
-  Result,
-  Schedule,
-  Schema,
-  Semaphore,
-  type Tracer
-} from "effect"
-import { HttpClient, HttpClientRequest } from "effect/http"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Semaphore from "effect/Semaphore"
+import type * as Tracer from "effect/Tracer"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import { redactString } from "../../observability/internal/redact.ts"
 import * as Metrics from "../../observability/Metrics.ts"
 import { CircuitBreaker, groupOf } from "../CircuitBreaker.ts"
