@@ -25,16 +25,18 @@ const rss = process.memoryUsage().rss
 if (mode === "bars") {
   const contract = await client.instruments.resolve("MNQ")
   const end = Math.floor((Date.now() - 2 * 86_400_000) / 3_600_000) * 3_600_000
-  const request = {
-    contractId: contract.id,
-    unit: "minute",
-    start: new Date(end - BARS * 60_000),
-    end: new Date(end),
-    limit: BARS
-  } as const
   for (let i = 0; i < 3; i++) {
-    const miss = await client.marketData.bars({ ...request, end: new Date(end - i * 60_000) })
-    const hit = await client.marketData.bars({ ...request, end: new Date(end - i * 60_000) })
+    // Three different ranges (each a miss first), 20,000 bars each.
+    const last = end - i * 60_000
+    const request = {
+      contractId: contract.id,
+      unit: "minute",
+      start: new Date(last - BARS * 60_000),
+      end: new Date(last),
+      limit: BARS
+    } as const
+    const miss = await client.marketData.bars(request)
+    const hit = await client.marketData.bars(request)
     if (miss.numRows !== BARS || hit.numRows !== BARS) throw new Error(`expected ${BARS} bars`)
   }
 }

@@ -4,6 +4,7 @@ import { TestClock } from "effect/testing"
 import * as lz4 from "lz4-napi"
 import { vi } from "vitest"
 import * as BarCache from "../src/market/BarCache.ts"
+import { allocBarColumns } from "@projectx-effect/gateway"
 import * as Bars from "../src/market/Bars.ts"
 import { storeOf } from "../src/market/internal/barCacheStore.ts"
 import * as Codec from "../src/market/internal/codecBlob.ts"
@@ -22,12 +23,7 @@ const T0 = Date.UTC(2025, 6, 1)
 
 /** Ascending bars on a 0.25 tick grid. */
 const table = (n: number, seed = 0): Bars.BarTable => {
-  const time = new Float64Array(n)
-  const open = new Float64Array(n)
-  const high = new Float64Array(n)
-  const low = new Float64Array(n)
-  const close = new Float64Array(n)
-  const volume = new Float64Array(n)
+  const { time, open, high, low, close, volume } = allocBarColumns(n)
   for (let i = 0; i < n; i++) {
     time[i] = T0 + i * MINUTE
     open[i] = 5000 + ((i * 7 + seed) % 31) * 0.25
