@@ -3,8 +3,9 @@
 //   help     `projectx --help` wall time vs a process that only imports effect/Effect
 //   accounts `projectx accounts` against the simulator, end to end (an absolute goal)
 //   login    RSS right after login through the Promise facade; bars: peak RSS of login + 3 × (miss + hit)
-//   requests History requests for 20,000 one-minute bars over a weekend (weekday trading hours)
-// Sources run through Node's type stripping (--conditions=@projectx-effect/source), like the rest of the bench.
+//   requests History requests for 20,000 one-minute bars over weekends (weekday trading hours)
+// By default the children run the TypeScript sources (type stripping adds time and ~20 MB); with --dist
+// (after `npm run build`) they run the built packages, as a user's install would.
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { MarketData, ProjectX } from "@projectx-effect/sdk"
@@ -15,6 +16,8 @@ import { type Summary, summarize } from "./stats.ts"
 
 export interface StartupSizes {
   readonly runs: number
+  /** Measure the built packages (`npm run build` first): children run dist/*.js, no type stripping. */
+  readonly dist: boolean
 }
 
 export interface StartupFigures {
@@ -29,9 +32,11 @@ export interface StartupFigures {
   readonly calendarWindows: number
 }
 
-const source = "--conditions=@projectx-effect/source"
-const bin = fileURLToPath(new URL("../../packages/cli/src/bin.ts", import.meta.url))
-const footprint = fileURLToPath(new URL("./footprint-child.ts", import.meta.url))
+const sourceBin = fileURLToPath(new URL("../../packages/cli/src/bin.ts", import.meta.url))
+const distBin = fileURLToPath(new URL("../../packages/cli/dist/bin.js", import.meta.url))
+let conditions: ReadonlyArray<string> = ["--conditions=@projectx-effect/source"]
+let bin = sourceBin
+const footprint = fileURLToPath(new URL("./footprint-child.mjs", import.meta.url))
 
 interface Run {
   readonly ms: number
@@ -43,7 +48,7 @@ interface Run {
 const run = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<Run> =>
   new Promise((resolve, reject) => {
     const t0 = performance.now()
-    const child = spawn(process.execPath, [source, ...args], {
+    const child = spawn(process.execPath, [...conditions, ...args], {
       env: { ...process.env, NO_COLOR: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"]
     })
@@ -67,10 +72,11 @@ const importOnce = async (spec: string) => {
   return JSON.parse(r.stdout) as { ms: number; rss: number }
 }
 
-/** History requests for 20,000 one-minute bars ending on a Monday, over the weekend before it. */
+/** History requests for 20,000 one-minute bars ending on a Friday, across the two weekends before it. */
 const historyRequests = async (): Promise<{ requests: number; windows: number }> => {
-  const end = Date.parse("2026-11-16T20:00:00Z") // a Monday
-  const start = end - (19_999 + 2_880) * 60_000 // 20,000 weekday minutes back, across Saturday and Sunday
+  const end = Date.parse("2026-11-20T17:00:00Z") // a Friday
+  // 20,000 weekday minutes back: 25,760 calendar minutes, two closed weekends included.
+  const start = end - (19_999 + 2 * 2_880) * 60_000
   const sim = await Simulator.start({
     port: 0,
     tradingHours: "weekdays",
@@ -99,7 +105,9 @@ export const runStartup = async (
   sizes: StartupSizes,
   log: (line: string) => void
 ): Promise<StartupFigures> => {
-  log("start-up: imports, --help …")
+  conditions = sizes.dist ? [] : ["--conditions=@projectx-effect/source"]
+  bin = sizes.dist ? distBin : sourceBin
+  log(`start-up (${sizes.dist ? "built dist" : "TypeScript sources"}): imports, --help …`)
   const sdk = { ms: [] as Array<number>, rss: [] as Array<number> }
   const eff = { ms: [] as Array<number>, rss: [] as Array<number> }
   const help: Array<number> = []

@@ -6,7 +6,8 @@
  * parsing the flags (and `--help`) does not pay for it.
  */
 import { findFirm, firmIds } from "@projectx-effect/gateway/Firms"
-import type { ProjectXConfig } from "@projectx-effect/sdk"
+import type * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import type { Errors, ProjectX, ProjectXConfig } from "@projectx-effect/sdk"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -90,7 +91,13 @@ export const sdkOverrides = Effect.gen(function* () {
 })
 
 /** Runs `effect` with the SDK configured from the environment and the global flags (a flag beats a variable). */
-export const withSdk = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+export const withSdk = <A, E, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<
+  A,
+  E | UsageError | Errors.ConfigurationError,
+  Exclude<R, ProjectX.Services | NodeHttpClient.Dispatcher> | Effect.Services<typeof sdkOverrides>
+> =>
   Effect.gen(function* () {
     const overrides = yield* sdkOverrides
     const { ProjectX } = yield* loadSdk

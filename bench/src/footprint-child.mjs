@@ -1,7 +1,8 @@
 // One fresh process's memory, through the Promise facade against the simulator at argv[3]:
 //   login  RSS right after `auth.login()` (what a script that only logs in holds)
 //   bars   peak RSS (maxRSS) of login + 3 × (miss + hit) of the same 20,000 one-minute bars
-// Prints one JSON line: { mode, rss, peak } in bytes.
+// Prints one JSON line: { mode, rss, peak } in bytes. Plain JavaScript, so a run without
+// --conditions=@projectx-effect/source measures the built packages (dist) with no type stripping loaded.
 import { ProjectXClient } from "@projectx-effect/sdk/promise"
 
 const mode = process.argv[2] ?? "login"
@@ -12,7 +13,7 @@ if (url === undefined || username === undefined || apiKey === undefined) {
 }
 
 const BARS = 20_000
-const unlimited = { limit: 1_000_000_000, window: "60 seconds" } as const
+const unlimited = { limit: 1_000_000_000, window: "60 seconds" }
 const client = await ProjectXClient.create({
   apiUrl: url,
   username,
@@ -34,7 +35,7 @@ if (mode === "bars") {
       start: new Date(last - BARS * 60_000),
       end: new Date(last),
       limit: BARS
-    } as const
+    }
     const miss = await client.marketData.bars(request)
     const hit = await client.marketData.bars(request)
     if (miss.numRows !== BARS || hit.numRows !== BARS) throw new Error(`expected ${BARS} bars`)
