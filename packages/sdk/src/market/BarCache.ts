@@ -41,11 +41,12 @@ import * as Equal from "effect/Equal"
 import * as Hash from "effect/Hash"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
-import * as Bars from "./Bars.ts"
+import type * as Bars from "./Bars.ts"
 import * as Metrics from "../observability/Metrics.ts"
 import { HotTables } from "./internal/barCacheHot.ts"
 import { BlobLru, storeOf } from "./internal/barCacheStore.ts"
-import * as Codec from "./internal/codecBlob.ts"
+import { DEFAULT_TIME_ZONE } from "./internal/arrowTimeZone.ts"
+import { type BarsKit, barsKit } from "./internal/barsLoader.ts"
 
 // -----------------------------------------------------------------------------
 // Keys
@@ -102,7 +103,7 @@ const iso = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOStr
 export const key = (input: KeyInput): Key => {
   const start = typeof input.start === "number" ? input.start : input.start.getTime()
   const end = typeof input.end === "number" ? input.end : input.end.getTime()
-  const timeZone = input.timeZone ?? Bars.DEFAULT_TIME_ZONE
+  const timeZone = input.timeZone ?? DEFAULT_TIME_ZONE
   const id = [
     "bars/1",
     encodeURIComponent(input.contractId),
@@ -305,7 +306,7 @@ const make = Effect.fnUntraced(function* (options?: Options) {
   const counts = { hits: 0, hotHits: 0, misses: 0, lookups: 0, evictions: 0, expirations: 0, corrupt: 0 }
 
   /** Reads and decodes the entry in one synchronous step, so concurrent fibers see one outcome. */
-  const probe = (id: string, now: number): Probe => {
+  const probe = ({ Bars, Codec }: BarsKit, id: string, now: number): Probe => {
     const entry = store.peek(id)
     if (entry === undefined) return absent
     if (entry.expiresAt <= now) {
@@ -338,7 +339,7 @@ const make = Effect.fnUntraced(function* (options?: Options) {
     return { _tag: "Corrupt", ...failure }
   }
 
-  const save = (k: Key, table: Bars.BarTable) =>
+  const save = ({ Bars, Codec }: BarsKit, k: Key, table: Bars.BarTable) =>
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
       const stored = yield* Effect.try(() => Codec.encode(Bars.toIPC(table), threshold))
@@ -367,11 +368,12 @@ const make = Effect.fnUntraced(function* (options?: Options) {
   const runFlight = (flight: Flight): Effect.Effect<Bars.BarTable, unknown> =>
     Effect.gen(function* () {
       // A caller that missed just before another flight stored the value reuses it.
-      const again = probe(flight.key.id, yield* Clock.currentTimeMillis)
+      const kit = yield* barsKit
+      const again = probe(kit, flight.key.id, yield* Clock.currentTimeMillis)
       if (again._tag === "Hit") return again.table
       counts.lookups++
       const table = yield* flight.lookup
-      yield* save(flight.key, table)
+      yield* save(kit, flight.key, table)
       return table
     })
 
@@ -384,7 +386,7 @@ const make = Effect.fnUntraced(function* (options?: Options) {
     k: Key,
     lookup: Effect.Effect<Bars.BarTable, E, R>
   ): Effect.fn.Return<Bars.BarTable, E, R> {
-    const outcome = probe(k.id, yield* Clock.currentTimeMillis)
+    const outcome = probe(yield* barsKit, k.id, yield* Clock.currentTimeMillis)
     if (outcome._tag === "Hit") {
       counts.hits++
       if (outcome.hot) counts.hotHits++

@@ -28,7 +28,12 @@ import {
 import * as Data from "effect/Data"
 import { ensureArrowCodecs } from "./internal/arrowCompression.ts"
 import { allocInt64, int64ToNumbers, sealInt64, setInt64 } from "./internal/arrowInt64.ts"
-import { formatIsoWithOffset, isValidTimeZone, makeOffsetLookup } from "./internal/arrowTimeZone.ts"
+import {
+  DEFAULT_TIME_ZONE as defaultTimeZone,
+  formatIsoWithOffset,
+  isValidTimeZone,
+  makeOffsetLookup
+} from "./internal/arrowTimeZone.ts"
 
 // -----------------------------------------------------------------------------
 // Models
@@ -98,7 +103,7 @@ export interface BarTableOptions {
  *
  * @since 0.1.0
  */
-export const DEFAULT_TIME_ZONE = "America/Chicago"
+export const DEFAULT_TIME_ZONE: string = defaultTimeZone
 
 /**
  * Bad input to a bar conversion. These functions are synchronous and throw it; wrap them in

@@ -12,11 +12,11 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as BarCacheModule from "./BarCache.ts"
-import * as Bars from "./Bars.ts"
+import type * as Bars from "./Bars.ts"
 import { type ContractNotFound, Decode, type GatewayError, ValidationError } from "../client/Errors.ts"
 import { GatewayClient } from "../client/GatewayClient.ts"
 import { Instruments } from "./Instruments.ts"
-import { tableFromOwnedColumns } from "./internal/arrowOwned.ts"
+import { barsKit } from "./internal/barsLoader.ts"
 import { isValidTimeZone } from "./internal/arrowTimeZone.ts"
 import { ProjectXConfig } from "../client/ProjectXConfig.ts"
 
@@ -267,12 +267,15 @@ export class MarketData extends Context.Service<
         )
         // The decoded columns are ours alone: build the table in their buffers instead of copying.
         .pipe(
-          Effect.map((columns) => {
-            // Read before the table takes the buffers over (it rewrites the time column in place).
-            const rows = columns.time.length
-            const oldest = oldestOf(columns.time)
-            return { table: tableFromOwnedColumns(columns, range.timeZone), rows, oldest }
-          })
+          Effect.flatMap((columns) =>
+            // Arrow loads with the first bars (see barsLoader).
+            Effect.map(barsKit, ({ tableFromOwnedColumns }) => {
+              // Read before the table takes the buffers over (it rewrites the time column in place).
+              const rows = columns.time.length
+              const oldest = oldestOf(columns.time)
+              return { table: tableFromOwnedColumns(columns, range.timeZone), rows, oldest }
+            })
+          )
         )
 
     const chunkStream = (range: PlannedRange, onProgress?: (p: BarsProgress) => void) => {
@@ -317,7 +320,7 @@ export class MarketData extends Context.Service<
         const merged =
           parts.length === 1
             ? parts[0]!.table
-            : Bars.merge(
+            : (yield* barsKit).Bars.merge(
                 parts.map((p) => p.table),
                 { timeZone: range.timeZone }
               )

@@ -119,7 +119,8 @@ export class GatewayTransport extends Context.Service<
       readonly encode: (request: unknown) => Effect.Effect<unknown, Schema.SchemaError>
       readonly decode: Decoder<unknown>
       readonly group: string
-      readonly spanOptions: Tracer.SpanOptions
+      readonly spanName: string
+      readonly spanOptions: Tracer.SpanOptionsNoTrace
     }
     const compiled = new Map<AnyEndpoint, Compiled>()
     const compile = (endpoint: AnyEndpoint): Compiled => {
@@ -129,20 +130,23 @@ export class GatewayTransport extends Context.Service<
           encode: Schema.encodeUnknownEffect(endpoint.request as unknown as Schema.Codec<unknown, unknown>),
           decode: schemaDecoder(endpoint.response),
           group: groupOf(endpoint.path),
+          spanName: `ProjectX ${endpoint.name}`,
           spanOptions: {
             attributes: {
               "projectx.endpoint": endpoint.name,
               "projectx.bucket": endpoint.bucket,
               "http.request.method": endpoint.method,
               "url.path": endpoint.path
-            },
-            captureStackTrace: false
+            }
           }
         }
         compiled.set(endpoint, c)
       }
       return c
     }
+
+    // The span's call-site stack would be `send` itself on every call: not worth a `new Error()` per call.
+    const noStackTrace: Tracer.TraceOptions = { captureStackTrace: false }
 
     // One schedule for every call: capped exponential backoff with jitter, at least a 429's Retry-After.
     const schedule = Schedule.exponential(config.retry.base).pipe(
@@ -164,7 +168,7 @@ export class GatewayTransport extends Context.Service<
       request: RequestOf<E>,
       options: SendOptions<A> = {}
     ): Effect.Effect<A, GatewayError | ValidationError> => {
-      const { encode, decode, group, spanOptions } = compile(endpoint)
+      const { encode, decode, group, spanName, spanOptions } = compile(endpoint)
       const fail = (reason: Reason) => Effect.fail(new GatewayError({ operation: endpoint.name, reason }))
       // Only a shared (Redis) store can fail; nothing was sent then.
       const limiterFailure = (error: { readonly message: string }) =>
@@ -266,7 +270,7 @@ export class GatewayTransport extends Context.Service<
             })
           )
         )
-      }).pipe(Effect.withSpan(`ProjectX ${endpoint.name}`, spanOptions))
+      }).pipe(Effect.withSpan(spanName, spanOptions, noStackTrace))
     }
 
     return GatewayTransport.of({
