@@ -3,6 +3,7 @@
 //   table  the same bars as a decoded Arrow BarTable (what a cache hit hands back)
 //   json   the same bars as the Gateway's JSON objects ({ t, o, h, l, c, v }, from JSON.parse)
 // Prints one JSON line: { mode, bars, bytes } where bytes = Δ(heapUsed + arrayBuffers) after full GCs.
+import { allocBarColumns } from "@projectx-effect/gateway"
 import { BarCache, Bars } from "@projectx-effect/sdk"
 import { Effect } from "effect"
 import { randomWalk, type WireBar } from "../../packages/sdk/bench/synthetic.ts"
@@ -24,14 +25,7 @@ const START = Date.UTC(2023, 0, 2)
 const walk = (n: number, each: Parameters<typeof randomWalk>[2]) => randomWalk(n, 21_000, each)
 
 const columnsOf = (n: number): Bars.BarColumns => {
-  const c = {
-    time: new Float64Array(n),
-    open: new Float64Array(n),
-    high: new Float64Array(n),
-    low: new Float64Array(n),
-    close: new Float64Array(n),
-    volume: new Float64Array(n)
-  }
+  const c = allocBarColumns(n)
   walk(n, (i, o, h, l, cl, v) => {
     c.time[i] = START + i * 60_000
     c.open[i] = o

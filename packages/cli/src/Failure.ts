@@ -3,8 +3,9 @@
  * message (which already names the operation and the reason), and one line on what to do next.
  * Expected failures never print a stack trace; only defects (bugs) do.
  */
-import { Cause, Data } from "effect"
-import { CliError } from "effect/cli"
+import * as Cause from "effect/Cause"
+import * as Data from "effect/Data"
+import * as CliError from "effect/cli/CliError"
 
 /** Exit codes, documented in the README. */
 export const ExitCode = {

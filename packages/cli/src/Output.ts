@@ -3,7 +3,8 @@
  * on a terminal that wants it (a TTY, `NO_COLOR` unset, `TERM` not `dumb`), prices at the contract's
  * tick precision, and a one-line progress bar on stderr. Pure string builders plus thin writers.
  */
-import { Console, Effect } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
 
 // -----------------------------------------------------------------------------------------------
 // Colour

@@ -2,12 +2,17 @@
  * The flags every command accepts (`--json`, `--firm`, `--api-url`, `--account`, `--tz`) and the SDK
  * Layer they configure. Everything else comes from the same environment variables as the SDK;
  * credentials come ONLY from the environment (`PROJECT_X_USERNAME`, `PROJECT_X_API_KEY`), never from
- * flags, so they stay out of shell history and `ps`.
+ * flags, so they stay out of shell history and `ps`. The SDK loads when a command first needs it, so
+ * parsing the flags (and `--help`) does not pay for it.
  */
-import { findFirm, firmIds } from "@projectx-effect/gateway"
-import { ProjectX, type ProjectXConfig, Telemetry } from "@projectx-effect/sdk"
-import { Effect, Layer, Option } from "effect"
-import { Flag, GlobalFlag } from "effect/cli"
+import { findFirm, firmIds } from "@projectx-effect/gateway/Firms"
+import type * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import type { Errors, ProjectX, ProjectXConfig } from "@projectx-effect/sdk"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Flag from "effect/cli/Flag"
+import * as GlobalFlag from "effect/cli/GlobalFlag"
 import { UsageError } from "./Failure.ts"
 
 export const Json = GlobalFlag.Setting("json")({
@@ -58,7 +63,11 @@ export const globalFlags = [Json, Firm, ApiUrl, Account, TimeZone] as const
 /** OTLP trace export when an `OTEL_EXPORTER_OTLP_*ENDPOINT` variable is set (a malformed `OTEL_*` value turns it off). */
 export const otlpOptions = { metrics: false, whenConfigured: true } as const
 
-export const telemetryLayer = Telemetry.layerOtlp(otlpOptions).pipe(Layer.catchCause(() => Layer.empty))
+const loadSdk = Effect.promise(() => import("@projectx-effect/sdk"))
+
+export const telemetryLayer = Layer.unwrap(
+  Effect.map(loadSdk, (sdk) => sdk.Telemetry.layerOtlp(otlpOptions).pipe(Layer.catchCause(() => Layer.empty)))
+)
 
 /** The SDK's options from the global flags (the environment supplies the rest). */
 export const sdkOverrides = Effect.gen(function* () {
@@ -82,8 +91,15 @@ export const sdkOverrides = Effect.gen(function* () {
 })
 
 /** Runs `effect` with the SDK configured from the environment and the global flags (a flag beats a variable). */
-export const withSdk = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+export const withSdk = <A, E, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<
+  A,
+  E | UsageError | Errors.ConfigurationError,
+  Exclude<R, ProjectX.Services | NodeHttpClient.Dispatcher> | Effect.Services<typeof sdkOverrides>
+> =>
   Effect.gen(function* () {
     const overrides = yield* sdkOverrides
+    const { ProjectX } = yield* loadSdk
     return yield* effect.pipe(Effect.provide(ProjectX.layerConfig(overrides)), Effect.provide(telemetryLayer))
   })

@@ -16,7 +16,8 @@ import {
   type TradingAccount
 } from "@projectx-effect/gateway"
 import { type Bars, type Health, Instruments, type Trades } from "@projectx-effect/sdk"
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import {
   formatCount,
   formatDuration,

@@ -1,5 +1,8 @@
-// The `projectx` bin as a user runs it: a subprocess against a simulator on loopback, checking what
-// it prints (tables and JSON), the files it writes, and its exit codes.
+// The `projectx` command as a user runs it, against a simulator on loopback: what it prints (tables and
+// JSON), the files it writes, and its exit codes. Most commands run in this process through the CLI's
+// Effect entry point (`Cli.run(args)`, the same one `bin.ts` runs) with their own environment and
+// captured stdout/stderr: a Node process per command costs 2.5–9 s of start-up on a busy 2-core machine.
+// A few stay true subprocesses of the bin: --help, one login, `sim` (Ctrl-C) and `demo` (OTLP export).
 import { spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { createServer } from "node:http"
@@ -7,9 +10,15 @@ import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { format } from "node:util"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Simulator } from "@projectx-effect/simulator"
 import { tableFromIPC } from "apache-arrow"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as Cli from "../src/Cli.ts"
 
 const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url))
 
@@ -29,8 +38,8 @@ const cleanEnv = (): Record<string, string> => {
   return { ...env, NO_COLOR: "1" }
 }
 
-// At most this many CLI processes at once: each is a Node with the SDK loaded (~180 MB), on 2 cores.
-const MAX_CHILDREN = 4
+// A subprocess of the bin: each is a Node with the SDK loaded, so at most two at once on 2 cores.
+const MAX_CHILDREN = 2
 let running = 0
 const waiting: Array<() => void> = []
 const slot = async (): Promise<() => void> => {
@@ -42,34 +51,83 @@ const slot = async (): Promise<() => void> => {
   }
 }
 
-const exec = async (args: ReadonlyArray<string>, env: Record<string, string>, cwd: string): Promise<Result> => {
+const spawnCli = async (args: ReadonlyArray<string>, env: Record<string, string>, cwd: string): Promise<Result> => {
   const release = await slot()
   try {
-    return await spawnCli(args, env, cwd)
+    return await new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ["--conditions=@projectx-effect/source", bin, ...args], {
+        cwd,
+        env: { ...cleanEnv(), ...env },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))
+      child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
+      child.on("error", reject)
+      child.on("close", (code) => resolve({ code, stdout, stderr }))
+    })
   } finally {
     release()
   }
 }
 
-const spawnCli = (args: ReadonlyArray<string>, env: Record<string, string>, cwd: string): Promise<Result> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=@projectx-effect/source", bin, ...args], {
-      cwd,
-      env: { ...cleanEnv(), ...env },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
+// In-process runs share process.stdout/stderr, so they take turns.
+let turn: Promise<unknown> = Promise.resolve()
+
+/**
+ * Runs `projectx args` in this process with only `env` as its environment (read through Config, as the
+ * SDK reads it) and returns its exit code and what it wrote on stdout and stderr.
+ */
+const exec = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<Result> => {
+  const result = turn.then(async () => {
     let stdout = ""
     let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
+    const toOut = (...xs: ReadonlyArray<unknown>) => void (stdout += `${format(...xs)}\n`)
+    const toErr = (...xs: ReadonlyArray<unknown>) => void (stderr += `${format(...xs)}\n`)
+    const console: Console.Console = {
+      ...globalThis.console,
+      log: toOut,
+      info: toOut,
+      debug: toOut,
+      table: toOut,
+      dir: toOut,
+      dirxml: toOut,
+      error: toErr,
+      warn: toErr,
+      trace: toErr
+    }
+    const write = { out: process.stdout.write, err: process.stderr.write }
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      stdout += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8")
+      return true
+    }) as typeof process.stdout.write
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      stderr += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8")
+      return true
+    }) as typeof process.stderr.write
+    try {
+      const code = await Effect.runPromise(
+        Cli.run(args).pipe(
+          Effect.provide(NodeServices.layer),
+          Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env })),
+          Effect.provideService(Console.Console, console)
+        )
+      )
+      return { code, stdout, stderr }
+    } finally {
+      process.stdout.write = write.out
+      process.stderr.write = write.err
+    }
   })
+  turn = result.catch(() => undefined)
+  return result
+}
 
 let sim: Simulator.Handle
 let dir: string
 let simEnv: Record<string, string>
-const cli = (...args: ReadonlyArray<string>) => exec(args, simEnv, dir)
+const cli = (...args: ReadonlyArray<string>) => exec(args, simEnv)
 const json = (r: Result): any => {
   expect(r.stderr).toBe("")
   expect(r.code).toBe(0)
@@ -78,7 +136,9 @@ const json = (r: Result): any => {
 /** The header cells of a table (its first line). */
 const header = (r: Result) => (r.stdout.split("\n")[0] ?? "").trim().split(/\s{2,}/)
 
+const noColor = process.env.NO_COLOR
 beforeAll(async () => {
+  process.env.NO_COLOR = "1" // the commands' own colour check reads it
   sim = await Simulator.start({ tradingHours: "always" })
   dir = mkdtempSync(join(tmpdir(), "projectx-cli-"))
   simEnv = {
@@ -86,15 +146,21 @@ beforeAll(async () => {
     PROJECT_X_USERNAME: Simulator.credentials.userName,
     PROJECT_X_API_KEY: Simulator.credentials.apiKey
   }
-})
+}, 60_000)
 
 afterAll(async () => {
+  if (noColor === undefined) delete process.env.NO_COLOR
+  else process.env.NO_COLOR = noColor
   await sim?.stop()
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
-})
+}, 60_000)
 
-describe("read-only commands", () => {
-  it.concurrent("accounts: a table with the selected account marked, and JSON", async () => {
+// Generous: a loaded 2-core machine runs everything several times slower; nothing here asserts timing.
+const IN_PROCESS = { timeout: 120_000 }
+const SUBPROCESS = { timeout: 240_000 }
+
+describe("read-only commands", IN_PROCESS, () => {
+  it("accounts: a table with the selected account marked, and JSON", async () => {
     const [table, asJson] = await Promise.all([cli("accounts"), cli("accounts", "--json")])
     expect(table.code).toBe(0)
     expect(header(table)).toEqual(["id", "name", "balance", "can trade", "simulated"])
@@ -104,7 +170,7 @@ describe("read-only commands", () => {
     expect(rows.find((a: any) => a.selected).id).toBe(1001)
   })
 
-  it.concurrent("--account picks the account; an unknown one is flagged", async () => {
+  it("--account picks the account; an unknown one is flagged", async () => {
     const [picked, unknown] = await Promise.all([
       cli("accounts", "--account", "50ktc-v2-demo-brk"),
       cli("accounts", "--account", "nope")
@@ -114,7 +180,7 @@ describe("read-only commands", () => {
     expect(unknown.stderr).toContain('No active account is named "nope"')
   })
 
-  it.concurrent("contracts search and resolve: tables and JSON", async () => {
+  it("contracts search and resolve: tables and JSON", async () => {
     const [search, searchJson, resolve, resolveJson] = await Promise.all([
       cli("contracts", "search", "MNQ"),
       cli("contracts", "search", "MNQ", "--json"),
@@ -134,13 +200,13 @@ describe("read-only commands", () => {
     expect(resolve.stdout).toMatch(/front month\s+yes/)
   })
 
-  it.concurrent("bars: a table at tick precision, and JSON with the same rows as the Arrow file and the CSV", async () => {
+  it("bars: a table at tick precision, and JSON with the same rows as the Arrow file and the CSV", async () => {
     const range = ["MNQ", "--unit", "minute", "--every", "5", "--days", "2", "--end", "2025-06-04T18:00:00Z"]
     const [table, asJson, arrow, csv] = await Promise.all([
       cli("bars", ...range),
       cli("bars", ...range, "--json"),
-      cli("bars", ...range, "--out", "mnq.arrow"),
-      cli("bars", ...range, "--out", "mnq.csv")
+      cli("bars", ...range, "--out", join(dir, "mnq.arrow")),
+      cli("bars", ...range, "--out", join(dir, "mnq.csv"))
     ])
     expect(table.code).toBe(0)
     expect(header(table)).toEqual(["time (America/Chicago)", "open", "high", "low", "close", "volume"])
@@ -155,7 +221,7 @@ describe("read-only commands", () => {
     expect(table.stdout.trim().split("\n")).toHaveLength(rows.length + 2)
 
     expect(arrow.code).toBe(0)
-    expect(arrow.stdout).toMatch(new RegExp(`Wrote ${rows.length.toLocaleString("en-US")} bars to mnq.arrow`))
+    expect(arrow.stdout).toMatch(new RegExp(`Wrote ${rows.length.toLocaleString("en-US")} bars to .*mnq\\.arrow`))
     const bytes = readFileSync(join(dir, "mnq.arrow"))
     expect(bytes.subarray(0, 6).toString("latin1")).toBe("ARROW1") // the IPC *file* magic, not a stream
     const t = tableFromIPC(bytes)
@@ -178,7 +244,7 @@ describe("read-only commands", () => {
     expect(lines[1]?.startsWith(rows[0].timestamp)).toBe(true)
   })
 
-  it.concurrent("health: a report after a real login, and JSON", async () => {
+  it("health: a report after a real login, and JSON", async () => {
     const [human, asJson] = await Promise.all([cli("health"), cli("health", "--json")])
     expect(human.code).toBe(0)
     expect(human.stdout).toMatch(/status\s+healthy/)
@@ -191,7 +257,7 @@ describe("read-only commands", () => {
   })
 })
 
-describe("trading commands", () => {
+describe("trading commands", IN_PROCESS, () => {
   it("place, open, modify, cancel, positions, partial close, close, trades", async () => {
     // A bracketed market buy (the entry filled, its two children listed), and the front month's price.
     const bracket = ["--size", "2", "--stop-loss", "-400", "--take-profit", "800", "--json"]
@@ -263,11 +329,11 @@ describe("trading commands", () => {
     const fills = json(tradesJson)
     expect(fills.trades).toHaveLength(3) // the entry, the partial close, the close
     expect(fills.summary.fills).toBe(3)
-  }, 30_000)
+  })
 })
 
-describe("failures", () => {
-  it.concurrent("a bad symbol: exit 3 with suggestions, as text and as JSON", async () => {
+describe("failures", SUBPROCESS, () => {
+  it("a bad symbol: exit 3 with suggestions, as text and as JSON", async () => {
     const [human, asJson] = await Promise.all([
       cli("contracts", "resolve", "MQN"),
       cli("bars", "MQN", "--days", "1", "--json")
@@ -280,34 +346,30 @@ describe("failures", () => {
     expect(JSON.parse(asJson.stderr).error).toMatchObject({ tag: "ContractNotFound", exitCode: 3 })
   })
 
-  it.concurrent("bad credentials: exit 4 and what to check", async () => {
-    const r = await exec(["accounts"], { ...simEnv, PROJECT_X_API_KEY: "not-the-right-key" }, dir)
+  it("bad credentials: exit 4 and what to check", async () => {
+    const r = await exec(["accounts"], { ...simEnv, PROJECT_X_API_KEY: "not-the-right-key" })
     expect(r.code).toBe(4)
     expect(r.stderr).toMatch(/InvalidCredentials/)
     expect(r.stderr).toMatch(/PROJECT_X_API_KEY/)
     expect(r.stderr).not.toContain("not-the-right-key")
   })
 
-  it.concurrent("an unreachable Gateway: exit 5", async () => {
+  it("an unreachable Gateway: exit 5", async () => {
     // Port 9 (discard) is closed on loopback: the connection is refused at once.
-    const r = await exec(
-      ["health"],
-      {
-        ...simEnv,
-        PROJECTX_API_URL: "http://127.0.0.1:9",
-        PROJECTX_RETRY_ATTEMPTS: "0",
-        PROJECTX_TIMEOUT_SECONDS: "2"
-      },
-      dir
-    )
+    const r = await exec(["health"], {
+      ...simEnv,
+      PROJECTX_API_URL: "http://127.0.0.1:9",
+      PROJECTX_RETRY_ATTEMPTS: "0",
+      PROJECTX_TIMEOUT_SECONDS: "2"
+    })
     expect(r.code).toBe(5)
     expect(r.stderr).toMatch(/ECONNREFUSED|Transport/)
     expect(r.stderr).toMatch(/PROJECTX_API_URL/)
   })
 
-  it.concurrent("missing credentials, bad flags and bad input: exit 2 before any request", async () => {
+  it("missing credentials, bad flags and bad input: exit 2 before any request", async () => {
     const [noUser, badFirm, badDate, badOut, badUnit, noPrice, unknown] = await Promise.all([
-      exec(["accounts"], { PROJECTX_API_URL: sim.url, PROJECT_X_API_KEY: "sim-demo-api-key" }, dir),
+      exec(["accounts"], { PROJECTX_API_URL: sim.url, PROJECT_X_API_KEY: "sim-demo-api-key" }),
       cli("--firm", "nope", "accounts"),
       cli("bars", "MNQ", "--start", "yesterday"),
       cli("bars", "MNQ", "--out", "bars.xlsx"),
@@ -330,8 +392,8 @@ describe("failures", () => {
     expect(unknown.stderr).toContain('Unknown subcommand "frobnicate"')
   })
 
-  it.concurrent("--help lists every command and exits 0", async () => {
-    const r = await cli("--help")
+  it("--help (the bin, a subprocess) lists every command and exits 0", async () => {
+    const r = await spawnCli(["--help"], {}, dir)
     expect(r.code).toBe(0)
     for (const name of ["accounts", "contracts", "bars", "orders", "positions", "trades", "health", "sim", "demo"]) {
       expect(r.stdout).toMatch(new RegExp(`^\\s+${name}\\s`, "m"))
@@ -339,9 +401,26 @@ describe("failures", () => {
     for (const flag of ["--json", "--firm", "--api-url", "--account", "--tz"]) expect(r.stdout).toContain(flag)
     expect(r.stdout).not.toMatch(/--username|--api-key/)
   })
+
+  it("the bin (a subprocess) logs in and lists the accounts, and a bad key exits 4", async () => {
+    const [ok, bad] = await Promise.all([
+      spawnCli(["accounts", "--json"], simEnv, dir),
+      spawnCli(["accounts"], { ...simEnv, PROJECT_X_API_KEY: "not-the-right-key" }, dir)
+    ])
+    expect(json(ok).map((a: any) => a.name)).toContain("PRAC-V2-DEMO-1")
+    expect(bad.code).toBe(4)
+    expect(bad.stderr).toMatch(/PROJECT_X_API_KEY/)
+  })
+
+  it("each command's summary in the lazy table is the loaded command's own", async () => {
+    const root = await Effect.runPromise(Cli.root)
+    const loaded = new Map(root.subcommands.flatMap((g) => g.commands.map((c) => [c.name, c.shortDescription])))
+    for (const c of Cli.commands) expect(loaded.get(c.name)).toBe(c.summary)
+    expect([...loaded.keys()].sort()).toEqual(Cli.commands.map((c) => c.name).sort())
+  })
 })
 
-describe("sim and demo", () => {
+describe("sim and demo", SUBPROCESS, () => {
   it("sim prints a URL that serves the Gateway, and stops on Ctrl-C", async () => {
     const child = spawn(process.execPath, ["--conditions=@projectx-effect/source", bin, "sim", "--port", "0"], {
       env: cleanEnv(),
@@ -357,7 +436,7 @@ describe("sim and demo", () => {
       child.on("close", () => reject(new Error(`sim exited early: ${out}`)))
     })
     expect(out).toContain("PROJECT_X_API_KEY=sim-demo-api-key")
-    const accounts = await exec(["accounts", "--json"], { ...simEnv, PROJECTX_API_URL: url }, dir)
+    const accounts = await exec(["accounts", "--json"], { ...simEnv, PROJECTX_API_URL: url })
     expect(json(accounts).length).toBeGreaterThan(0)
     const exited = new Promise<number | null>((resolve) =>
       child.on("close", (code, signal) => resolve(code ?? (signal ? 130 : null)))
@@ -380,7 +459,7 @@ describe("sim and demo", () => {
     })
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve))
     const { port } = receiver.address() as AddressInfo
-    const r = await exec(["demo"], { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` }, dir).finally(() =>
+    const r = await spawnCli(["demo"], { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` }, dir).finally(() =>
       receiver.close()
     )
     expect(exported).toEqual(expect.arrayContaining(["demo: bars (cache miss)", "MarketData.bars", "Orders.place"]))
@@ -419,7 +498,7 @@ describe("sim and demo", () => {
 
   it("demo reports a failing step by name and exits non-zero, still running the others", async () => {
     const faults = JSON.stringify([{ endpoint: "retrieveBars", kind: "errorCode", errorCode: 2 }])
-    const r = await exec(["demo", "--sim-faults", faults], {}, dir)
+    const r = await exec(["demo", "--sim-faults", faults], {})
     expect(r.code).toBe(1)
     expect(r.stdout).toMatch(/✗ Fetch five days of 5-minute bars \(cache miss\) failed: RetrieveBars: UnitInvalid/)
     expect(r.stdout).toMatch(/7\. Place a bracketed market order\n(?!.*✗)/)

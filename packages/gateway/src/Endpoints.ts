@@ -3,7 +3,7 @@
  * is safe, the request and response Schemas and its error-code enum. The SDK and the simulator both
  * read this table; nothing else spells a path.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import {
   AggregateBarUnitSchema,
   OrderSideSchema,

@@ -2,7 +2,7 @@
  * The Gateway's enumerations (gateway-api.md §6). Integers on the wire, names in code: every enum is a
  * const object (name → value), a Schema that accepts only its values, and a name lookup for messages.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 type EnumObject = { readonly [name: string]: number }
 

@@ -4,7 +4,7 @@
  * where a wrong value would be dangerous: ids are integers, sides and statuses are known enum values,
  * prices are finite numbers, sizes are non-negative integers.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { OrderSideSchema, OrderStatusSchema, OrderTypeSchema, PositionTypeSchema } from "./Enums.ts"
 import { Timestamp } from "./Timestamp.ts"
 

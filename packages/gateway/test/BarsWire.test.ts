@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as fc from "fast-check"
-import { type BarsDecodeResult, decodeBarColumns, parseTimestamp } from "../src/index.ts"
+import { allocBarColumns, type BarsDecodeResult, decodeBarColumns, parseTimestamp } from "../src/index.ts"
 
 /** The decoder as it was before its single-pass rewrite: the reference for results and issues. */
 const referenceDecode = (bars: unknown): BarsDecodeResult => {
@@ -10,12 +10,7 @@ const referenceDecode = (bars: unknown): BarsDecodeResult => {
   })
   if (!Array.isArray(bars)) return fail(["bars"], `Expected an array, got ${typeof bars}`)
   const n = bars.length
-  const time = new Float64Array(n)
-  const open = new Float64Array(n)
-  const high = new Float64Array(n)
-  const low = new Float64Array(n)
-  const close = new Float64Array(n)
-  const volume = new Float64Array(n)
+  const { time, open, high, low, close, volume } = allocBarColumns(n)
   const columns = [open, high, low, close] as const
   const priceKeys = ["o", "h", "l", "c"] as const
   for (let i = 0; i < n; i++) {

@@ -8,6 +8,7 @@ import { Effect } from "effect"
 import * as lz4 from "lz4-napi"
 import * as zlib from "node:zlib"
 import * as BarCache from "../src/market/BarCache.ts"
+import { allocBarColumns } from "@projectx-effect/gateway"
 import * as Bars from "../src/market/Bars.ts"
 import { ensureArrowCodecs } from "../src/market/internal/arrowCompression.ts"
 import * as Codec from "../src/market/internal/codecBlob.ts"
@@ -35,14 +36,7 @@ const jsonBytes = Buffer.byteLength(json)
 const decodeWire = (text: string): Bars.BarColumns => {
   const bars = (JSON.parse(text) as { bars: Array<WireBar> }).bars
   const n = bars.length
-  const c = {
-    time: new Float64Array(n),
-    open: new Float64Array(n),
-    high: new Float64Array(n),
-    low: new Float64Array(n),
-    close: new Float64Array(n),
-    volume: new Float64Array(n)
-  }
+  const c = allocBarColumns(n)
   for (let i = 0; i < n; i++) {
     const b = bars[i]!
     c.time[i] = Date.parse(b.t)

@@ -3,8 +3,9 @@
  * then `yield* MarketData`, `yield* Orders`, … . `layer` brings a keep-alive undici pool sized from the
  * settings; `layerWithoutHttp` takes any platform `HttpClient` instead (a fetch client, a test double).
  */
-import { NodeHttpClient } from "@effect/platform-node"
-import { Duration, Layer } from "effect"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Duration from "effect/Duration"
+import * as Layer from "effect/Layer"
 import type { HttpClient } from "effect/http"
 import { Accounts } from "./trading/Accounts.ts"
 import { Auth } from "./client/Auth.ts"

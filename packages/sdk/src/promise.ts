@@ -11,35 +11,28 @@
  * ```
  */
 import type { Contract, HalfTrade, Order, Position, TradingAccount } from "@projectx-effect/gateway"
-import { Effect, Fiber, Layer, ManagedRuntime, Stream } from "effect"
-import { Accounts } from "./trading/Accounts.ts"
-import { Auth, type SessionInfo } from "./client/Auth.ts"
+import type * as Effect from "effect/Effect"
+import type * as Stream from "effect/Stream"
+import type { SessionInfo } from "./client/Auth.ts"
+import type { ProjectXOptions } from "./client/ProjectXConfig.ts"
+import type * as Sdk from "./internal/promiseRuntime.ts"
 import type * as BarCacheModule from "./market/BarCache.ts"
 import type * as Bars from "./market/Bars.ts"
-import { Health, type HealthReport, type ProbeReport } from "./observability/Health.ts"
-import { Instruments } from "./market/Instruments.ts"
-import { type BarsChunk, type BarsRequest, MarketData, type PlannedRange } from "./market/MarketData.ts"
-import {
-  type CancelAllOptions,
-  type CancelAllReport,
-  type ModifyOrderInput,
-  Orders,
-  type PlacedOrder,
-  type PlaceOrderInput,
-  type QueryOrdersOptions,
-  type SearchOrdersOptions
+import type { BarsChunk, BarsRequest, PlannedRange } from "./market/MarketData.ts"
+import type { HealthReport, ProbeReport } from "./observability/Health.ts"
+import type * as Telemetry from "./observability/Telemetry.ts"
+import type * as ProjectX from "./ProjectX.ts"
+import type {
+  CancelAllOptions,
+  CancelAllReport,
+  ModifyOrderInput,
+  PlacedOrder,
+  PlaceOrderInput,
+  QueryOrdersOptions,
+  SearchOrdersOptions
 } from "./trading/Orders.ts"
-import {
-  type BracketCleanup,
-  type FlattenAllOptions,
-  type FlattenAllReport,
-  Positions,
-  type PositionsShape
-} from "./trading/Positions.ts"
-import * as ProjectX from "./ProjectX.ts"
-import type { ProjectXOptions } from "./client/ProjectXConfig.ts"
-import * as Telemetry from "./observability/Telemetry.ts"
-import { type SearchTradesOptions, Trades, type TradesSummary } from "./trading/Trades.ts"
+import type { BracketCleanup, FlattenAllOptions, FlattenAllReport, PositionsShape } from "./trading/Positions.ts"
+import type { SearchTradesOptions, TradesSummary } from "./trading/Trades.ts"
 import type {
   AccountUpdate,
   ChannelHealth,
@@ -51,9 +44,7 @@ import type {
   Signal,
   UserTrade
 } from "./realtime/Events.ts"
-import { MarketHub } from "./realtime/MarketHub.ts"
 import type { RealtimeOptions } from "./realtime/Options.ts"
-import { UserHub } from "./realtime/UserHub.ts"
 
 export type {
   AccountUpdate,
@@ -74,7 +65,7 @@ export type {
   PlaceOrderInput,
   ProbeReport
 }
-export { AggregateBarUnit, OrderSide, OrderStatus, OrderType, PositionType } from "@projectx-effect/gateway"
+export { AggregateBarUnit, OrderSide, OrderStatus, OrderType, PositionType } from "@projectx-effect/gateway/Enums"
 export * from "./client/publicErrors.ts"
 
 /** Per-call options. */
@@ -118,28 +109,22 @@ export interface Channels {
   readonly accounts: AccountUpdate | Signal
 }
 
-type Runtime = ManagedRuntime.ManagedRuntime<ProjectX.Services, unknown>
-
-const telemetryLayer = (options: ClientOptions) =>
-  options.otlp === false
-    ? Layer.empty
-    : options.otlp === undefined
-      ? // The standard OTEL_* variables decide, read through Config like every other setting.
-        Layer.orDie(Telemetry.layerOtlp({ whenConfigured: true }))
-      : Telemetry.layerOtlp(options.otlp === true ? {} : options.otlp)
+// The SDK itself (layers, services, undici, the runtime) loads with the first client, not with this module.
+const loadSdk = (): Promise<typeof Sdk> => import("./internal/promiseRuntime.ts")
 
 export class ProjectXClient implements AsyncDisposable {
-  readonly #runtime: Runtime
+  readonly #runtime: Sdk.Runtime
+  readonly #sdk: typeof Sdk
 
-  private constructor(runtime: Runtime) {
+  private constructor(sdk: typeof Sdk, runtime: Sdk.Runtime) {
+    this.#sdk = sdk
     this.#runtime = runtime
   }
 
   /** A client from explicit options; rejects with `ConfigurationError` naming a bad option. */
   static async create(options: ProjectXOptions & ClientOptions): Promise<ProjectXClient> {
-    return ProjectXClient.#start(
-      Layer.mergeAll(ProjectX.layer(options), telemetryLayer(options)) as Layer.Layer<ProjectX.Services, unknown>
-    )
+    const sdk = await loadSdk()
+    return new ProjectXClient(sdk, await sdk.create(options))
   }
 
   /**
@@ -147,23 +132,8 @@ export class ProjectXClient implements AsyncDisposable {
    * `PROJECTX_*`); `overrides` win. Rejects with `ConfigurationError` naming the variable.
    */
   static async fromEnv(overrides: Partial<ProjectXOptions> & ClientOptions = {}): Promise<ProjectXClient> {
-    return ProjectXClient.#start(
-      Layer.mergeAll(ProjectX.layerConfig(overrides), telemetryLayer(overrides)) as Layer.Layer<
-        ProjectX.Services,
-        unknown
-      >
-    )
-  }
-
-  static async #start(layer: Layer.Layer<ProjectX.Services, unknown>): Promise<ProjectXClient> {
-    const runtime = ManagedRuntime.make(layer)
-    try {
-      await runtime.context()
-    } catch (error) {
-      await runtime.dispose()
-      throw error
-    }
-    return new ProjectXClient(runtime)
+    const sdk = await loadSdk()
+    return new ProjectXClient(sdk, await sdk.fromEnv(overrides))
   }
 
   #run<A>(effect: Effect.Effect<A, unknown, ProjectX.Services>, options?: CallOptions): Promise<A> {
@@ -172,7 +142,8 @@ export class ProjectXClient implements AsyncDisposable {
 
   #iterate<A>(stream: Stream.Stream<A, unknown, ProjectX.Services>, signal?: AbortSignal): AsyncIterable<A> {
     const runtime = this.#runtime
-    if (signal !== undefined) stream = Stream.interruptWhen(stream, aborted(signal))
+    const { Stream } = this.#sdk
+    if (signal !== undefined) stream = Stream.interruptWhen(stream, this.#sdk.aborted(signal))
     return {
       [Symbol.asyncIterator]: () => {
         let iterator: AsyncIterator<A> | undefined
@@ -194,12 +165,12 @@ export class ProjectXClient implements AsyncDisposable {
   readonly auth = {
     login: (options?: CallOptions): Promise<SessionInfo> =>
       this.#run(
-        Auth.use((a) => a.login),
+        this.#sdk.Auth.use((a) => a.login),
         options
       ),
     logout: (options?: CallOptions): Promise<void> =>
       this.#run(
-        Auth.use((a) => a.logout),
+        this.#sdk.Auth.use((a) => a.logout),
         options
       )
   }
@@ -210,18 +181,18 @@ export class ProjectXClient implements AsyncDisposable {
       options?: CallOptions
     ): Promise<ReadonlyArray<TradingAccount>> =>
       this.#run(
-        Accounts.use((s) => s.search(search)),
+        this.#sdk.Accounts.use((s) => s.search(search)),
         options
       ),
     /** The configured account (by name, case-insensitive) or the first that can trade. */
     selected: (options?: CallOptions): Promise<TradingAccount> =>
       this.#run(
-        Accounts.use((s) => s.selected),
+        this.#sdk.Accounts.use((s) => s.selected),
         options
       ),
     byId: (id: number, options?: CallOptions): Promise<TradingAccount> =>
       this.#run(
-        Accounts.use((s) => s.byId(id)),
+        this.#sdk.Accounts.use((s) => s.byId(id)),
         options
       )
   }
@@ -233,23 +204,23 @@ export class ProjectXClient implements AsyncDisposable {
       options?: CallOptions
     ): Promise<ReadonlyArray<Contract>> =>
       this.#run(
-        Instruments.use((s) => s.search(text, search)),
+        this.#sdk.Instruments.use((s) => s.search(text, search)),
         options
       ),
     available: (search?: { readonly live?: boolean }, options?: CallOptions): Promise<ReadonlyArray<Contract>> =>
       this.#run(
-        Instruments.use((s) => s.available(search)),
+        this.#sdk.Instruments.use((s) => s.available(search)),
         options
       ),
     byId: (contractId: string, options?: CallOptions): Promise<Contract> =>
       this.#run(
-        Instruments.use((s) => s.byId(contractId)),
+        this.#sdk.Instruments.use((s) => s.byId(contractId)),
         options
       ),
     /** A root (MNQ, NQ, ES), a contract name (MNQZ5) or an id, to the front-month contract. */
     resolve: (symbol: string, options?: CallOptions): Promise<Contract> =>
       this.#run(
-        Instruments.use((s) => s.resolve(symbol)),
+        this.#sdk.Instruments.use((s) => s.resolve(symbol)),
         options
       )
   }
@@ -258,15 +229,15 @@ export class ProjectXClient implements AsyncDisposable {
     /** Bars as one ascending Arrow table (cached). */
     bars: (request: BarsRequest, options?: CallOptions): Promise<Bars.BarTable> =>
       this.#run(
-        MarketData.use((s) => s.bars(request)),
+        this.#sdk.MarketData.use((s) => s.bars(request)),
         options
       ),
     /** The same range, one chunk per Gateway request, newest first. */
     chunks: (request: BarsRequest): AsyncIterable<BarsChunk> =>
-      this.#iterate(Stream.unwrap(MarketData.useSync((s) => s.chunks(request)))),
+      this.#iterate(this.#sdk.Stream.unwrap(this.#sdk.MarketData.useSync((s) => s.chunks(request)))),
     plan: (request: BarsRequest, options?: CallOptions): Promise<PlannedRange> =>
       this.#run(
-        MarketData.use((s) => s.plan(request)),
+        this.#sdk.MarketData.use((s) => s.plan(request)),
         options
       )
   }
@@ -275,50 +246,50 @@ export class ProjectXClient implements AsyncDisposable {
     /** Places an order; never sends it twice (see `AmbiguousOrder`). */
     place: (input: PlaceOrderInput, options?: CallOptions): Promise<PlacedOrder> =>
       this.#run(
-        Orders.use((s) => s.place(input)),
+        this.#sdk.Orders.use((s) => s.place(input)),
         options
       ),
     modify: (input: ModifyOrderInput, options?: CallOptions): Promise<void> =>
       this.#run(
-        Orders.use((s) => s.modify(input)),
+        this.#sdk.Orders.use((s) => s.modify(input)),
         options
       ),
     cancel: (orderId: number, account?: { readonly accountId?: number }, options?: CallOptions): Promise<void> =>
       this.#run(
-        Orders.use((s) => s.cancel(orderId, account)),
+        this.#sdk.Orders.use((s) => s.cancel(orderId, account)),
         options
       ),
     search: (search?: SearchOrdersOptions, options?: CallOptions): Promise<ReadonlyArray<Order>> =>
       this.#run(
-        Orders.use((s) => s.search(search)),
+        this.#sdk.Orders.use((s) => s.search(search)),
         options
       ),
     searchOpen: (accountId?: number, options?: CallOptions): Promise<ReadonlyArray<Order>> =>
       this.#run(
-        Orders.use((s) => s.searchOpen(accountId)),
+        this.#sdk.Orders.use((s) => s.searchOpen(accountId)),
         options
       ),
     byId: (orderId: number, accountId?: number, options?: CallOptions): Promise<Order> =>
       this.#run(
-        Orders.use((s) => s.byId(orderId, accountId)),
+        this.#sdk.Orders.use((s) => s.byId(orderId, accountId)),
         options
       ),
     findByTag: (customTag: string, search?: SearchOrdersOptions, options?: CallOptions): Promise<Order | undefined> =>
       this.#run(
-        Orders.use((s) => s.findByTag(customTag, search)),
+        this.#sdk.Orders.use((s) => s.findByTag(customTag, search)),
         options
       ),
     query: (query?: QueryOrdersOptions, options?: CallOptions): Promise<ReadonlyArray<Order>> =>
       this.#run(
-        Orders.use((s) => s.query(query)),
+        this.#sdk.Orders.use((s) => s.query(query)),
         options
       ),
     /** Every order of the query, page by page as you iterate. */
     queryStream: (query?: QueryOrdersOptions): AsyncIterable<Order> =>
-      this.#iterate(Stream.unwrap(Orders.useSync((s) => s.queryStream(query)))),
+      this.#iterate(this.#sdk.Stream.unwrap(this.#sdk.Orders.useSync((s) => s.queryStream(query)))),
     cancelAll: (cancel?: CancelAllOptions, options?: CallOptions): Promise<CancelAllReport> =>
       this.#run(
-        Orders.use((s) => s.cancelAll(cancel)),
+        this.#sdk.Orders.use((s) => s.cancelAll(cancel)),
         options
       )
   }
@@ -326,7 +297,7 @@ export class ProjectXClient implements AsyncDisposable {
   readonly positions = {
     searchOpen: (accountId?: number, options?: CallOptions): Promise<ReadonlyArray<Position>> =>
       this.#run(
-        Positions.use((s) => s.searchOpen(accountId)),
+        this.#sdk.Positions.use((s) => s.searchOpen(accountId)),
         options
       ),
     close: (
@@ -335,7 +306,7 @@ export class ProjectXClient implements AsyncDisposable {
       options?: CallOptions
     ): Promise<BracketCleanup> =>
       this.#run(
-        Positions.use((s) => s.close(contractId, close)),
+        this.#sdk.Positions.use((s) => s.close(contractId, close)),
         options
       ),
     partialClose: (
@@ -345,12 +316,12 @@ export class ProjectXClient implements AsyncDisposable {
       options?: CallOptions
     ): Promise<void> =>
       this.#run(
-        Positions.use((s) => s.partialClose(contractId, size, account)),
+        this.#sdk.Positions.use((s) => s.partialClose(contractId, size, account)),
         options
       ),
     flattenAll: (flatten?: FlattenAllOptions, options?: CallOptions): Promise<FlattenAllReport> =>
       this.#run(
-        Positions.use((s) => s.flattenAll(flatten)),
+        this.#sdk.Positions.use((s) => s.flattenAll(flatten)),
         options
       )
   }
@@ -358,20 +329,37 @@ export class ProjectXClient implements AsyncDisposable {
   readonly trades = {
     search: (search?: SearchTradesOptions, options?: CallOptions): Promise<ReadonlyArray<HalfTrade>> =>
       this.#run(
-        Trades.use((s) => s.search(search)),
+        this.#sdk.Trades.use((s) => s.search(search)),
         options
       ),
     summary: (search?: SearchTradesOptions, options?: CallOptions): Promise<TradesSummary> =>
       this.#run(
-        Trades.use((s) => s.summary(search)),
+        this.#sdk.Trades.use((s) => s.summary(search)),
         options
       )
+  }
+
+  /** Session, circuits, rate limits, cache, HTTP pool and error counters in one report. */
+  health(options?: CallOptions): Promise<HealthReport> {
+    return this.#run(
+      this.#sdk.Health.use((h) => h.check),
+      options
+    )
+  }
+
+  /** `health()` plus a `Status/ping` round trip to the Gateway. */
+  probe(options?: CallOptions): Promise<ProbeReport> {
+    return this.#run(
+      this.#sdk.Health.use((h) => h.probe),
+      options
+    )
   }
 
   #channel<K extends keyof Channels>(
     channel: K,
     target: string | number | undefined
   ): Stream.Stream<Channels[K], unknown, ProjectX.Services> {
+    const { Stream, MarketHub, UserHub } = this.#sdk
     const symbol = String(target)
     const account = typeof target === "number" ? target : undefined
     const streams: { readonly [C in keyof Channels]: () => Stream.Stream<Channels[C], unknown, ProjectX.Services> } = {
@@ -424,8 +412,9 @@ export class ProjectXClient implements AsyncDisposable {
       handler: (event: Channels[K]) => void,
       options?: ListenOptions
     ): (() => void) => {
+      const { Effect, Fiber, Stream } = this.#sdk
       let stream = this.#channel(channel, target)
-      if (options?.signal !== undefined) stream = Stream.interruptWhen(stream, aborted(options.signal))
+      if (options?.signal !== undefined) stream = Stream.interruptWhen(stream, this.#sdk.aborted(options.signal))
       const onError = options?.onError
       const fiber = this.#runtime.runFork(
         Stream.runForEach(stream, (event) => Effect.sync(() => handler(event))).pipe(
@@ -438,25 +427,14 @@ export class ProjectXClient implements AsyncDisposable {
     },
     /** Both hubs' state, reconnects, message and drop counters, and subscription ages. */
     health: async (options?: CallOptions): Promise<{ readonly user: ChannelHealth; readonly market: ChannelHealth }> =>
-      this.#run(Effect.all({ user: UserHub.use((u) => u.health), market: MarketHub.use((m) => m.health) }), options)
+      this.#run(
+        this.#sdk.Effect.all({
+          user: this.#sdk.UserHub.use((u) => u.health),
+          market: this.#sdk.MarketHub.use((m) => m.health)
+        }),
+        options
+      )
   }
-
-  /** Session, circuits, rate limits, cache, HTTP pool and error counters in one report. */
-  health(options?: CallOptions): Promise<HealthReport> {
-    return this.#run(
-      Health.use((h) => h.check),
-      options
-    )
-  }
-
-  /** `health()` plus a `Status/ping` round trip to the Gateway. */
-  probe(options?: CallOptions): Promise<ProbeReport> {
-    return this.#run(
-      Health.use((h) => h.probe),
-      options
-    )
-  }
-
   /** Closes the HTTP pool, flushes telemetry and ends every fiber. Safe to call twice. */
   dispose(): Promise<void> {
     return this.#runtime.dispose()
@@ -466,12 +444,3 @@ export class ProjectXClient implements AsyncDisposable {
     return this.dispose()
   }
 }
-
-/** Completes when `signal` aborts (at once if it already has). */
-const aborted = (signal: AbortSignal): Effect.Effect<void> =>
-  Effect.callback<void>((resume) => {
-    if (signal.aborted) return resume(Effect.void)
-    const listener = () => resume(Effect.void)
-    signal.addEventListener("abort", listener, { once: true })
-    return Effect.sync(() => signal.removeEventListener("abort", listener))
-  })

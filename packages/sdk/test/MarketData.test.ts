@@ -16,7 +16,7 @@ const contractId = "CON.F.US.MNQ.Z26"
 
 describe("MarketData.plan", () => {
   const defaults = { live: false, timeZone: "America/Chicago" }
-  it.effect("splits ranges the Gateway would truncate into consecutive windows of at most 20,000 bars", () =>
+  it.effect("bounds a range by consecutive windows of at most 20,000 bar spans", () =>
     Effect.gen(function* () {
       const end = new Date(NOW)
       const start = new Date(NOW - 59_999 * MINUTE)
@@ -156,6 +156,30 @@ describe("MarketData.bars against the simulator", () => {
         const { time } = Bars.toColumns(again)
         expect(time[1]! - time[0]!).toBe(5 * MINUTE)
       }).pipe(Effect.provide(withSdk())) // a live simulator clock: "5 days back from now" means the same to both
+  )
+
+  it.live("a range over weekends takes one request per 20,000 bars held, not per 20,000 calendar minutes", () =>
+    Effect.gen(function* () {
+      const market = yield* MarketData
+      const progress: Array<BarsProgress> = []
+      // Friday 17:00 UTC back over two closed weekends: 25,760 calendar minutes, of which CME Globex hours
+      // (weekends, daily halts) leave fewer than 20,000 bars — one request holds them all.
+      const end = new Date(NOW - 60 * MINUTE)
+      const start = new Date(end.getTime() - (19_999 + 2 * 2_880) * MINUTE)
+      const planned = yield* market.plan({ contractId, unit: "minute", start, end })
+      expect(planned.chunks).toHaveLength(2) // the calendar bound
+      const table = yield* market.bars({ contractId, unit: "minute", start, end, onProgress: (p) => progress.push(p) })
+      expect(yield* requests("retrieveBars")).toBe(1)
+      expect(progress.map((p) => `${p.requestsDone}/${p.requestsTotal}`)).toEqual(["1/1"])
+      expect(table.numRows).toBeGreaterThan(15_000)
+      expect(table.numRows).toBeLessThanOrEqual(20_000)
+      const { time } = Bars.toColumns(table)
+      expect(time[0]).toBeGreaterThanOrEqual(start.getTime())
+      expect(time[time.length - 1]).toBeLessThanOrEqual(end.getTime())
+      for (let i = 1; i < time.length; i++) {
+        if (!(time[i]! > time[i - 1]!)) assert.fail(`duplicate or disorder at row ${i}`)
+      }
+    }).pipe(Effect.provide(withSdk({}, sim)))
   )
 
   it.live("limit keeps the most recent bars and stops requesting older windows", () =>

@@ -5,7 +5,14 @@
  * `Redacted` value; it is unwrapped only where the Authorization header is set.
  */
 import { Endpoints } from "@projectx-effect/gateway"
-import { Clock, Context, Effect, Layer, Option, Redacted, Ref, Semaphore } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import * as Semaphore from "effect/Semaphore"
 import { type GatewayError, ValidationError } from "./Errors.ts"
 import { GatewayTransport } from "./internal/GatewayTransport.ts"
 import { readJwtTimes } from "./internal/jwt.ts"

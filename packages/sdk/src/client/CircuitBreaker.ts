@@ -5,7 +5,12 @@
  * rejections, 4xx, 401 and 429 say nothing about the Gateway's health and are ignored. Transitions are
  * logged and counted; states are readable for health.
  */
-import { Context, Duration, Effect, Layer, Schedule, Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import * as Breaker from "effect/persistence/CircuitBreaker"
 import { CircuitOpen as CircuitOpenReason, GatewayError, type Reason } from "./Errors.ts"
 import * as Metrics from "../observability/Metrics.ts"

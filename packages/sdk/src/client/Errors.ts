@@ -5,7 +5,7 @@
  * stays unknown after reconciliation is `AmbiguousOrder` (placement) or `OutcomeUnknown` (the rest).
  * Messages name the operation and what to do next, and never carry an API key or a JWT.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 const Millis = Schema.Number
 

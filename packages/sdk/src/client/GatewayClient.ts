@@ -4,7 +4,9 @@
  * once). `stats` and `ping` serve `Health` and the benches, so nobody needs the raw transport.
  */
 import { type AnyEndpoint, Endpoints, type RequestOf, type ResponseOf } from "@projectx-effect/gateway"
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { Auth } from "./Auth.ts"
 import { GatewayError, Unauthorized, type ValidationError } from "./Errors.ts"
 import { type CallOptions, GatewayTransport, type TransportStats } from "./internal/GatewayTransport.ts"

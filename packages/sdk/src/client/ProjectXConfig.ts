@@ -4,7 +4,13 @@
  * the limits. `layerConfig` reads the same variables as project-x-py, so users switch without renaming.
  */
 import { customUrls, findFirm, firmIds, type FirmUrls } from "@projectx-effect/gateway"
-import { Config, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import { ConfigurationError } from "./Errors.ts"
 import { isValidTimeZone } from "../market/internal/arrowTimeZone.ts"
 

@@ -32,7 +32,16 @@
  * 1.7 % of the History budget and 0.8 % of the rest; a rarer outlier draws a 429, which `penalize`
  * absorbs.
  */
-import { Clock, Config, Context, DateTime, Duration, Effect, Layer, Metric, Option, Schema } from "effect"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { RateLimiterError, RateLimitExceeded, RateLimitStoreError } from "effect/persistence/RateLimiter"
 import * as Redis from "effect/persistence/Redis"
 import { Lane } from "./internal/rateLimitLane.ts"

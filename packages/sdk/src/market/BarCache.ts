@@ -32,12 +32,21 @@
  *
  * @since 0.1.0
  */
-import { Cache, Clock, Context, Duration, Effect, Equal, Hash, Layer, Metric } from "effect"
-import * as Bars from "./Bars.ts"
+import * as Cache from "effect/Cache"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Equal from "effect/Equal"
+import * as Hash from "effect/Hash"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import type * as Bars from "./Bars.ts"
 import * as Metrics from "../observability/Metrics.ts"
 import { HotTables } from "./internal/barCacheHot.ts"
 import { BlobLru, storeOf } from "./internal/barCacheStore.ts"
-import * as Codec from "./internal/codecBlob.ts"
+import { DEFAULT_TIME_ZONE } from "./internal/arrowTimeZone.ts"
+import { type BarsKit, barsKit } from "./internal/barsLoader.ts"
 
 // -----------------------------------------------------------------------------
 // Keys
@@ -94,7 +103,7 @@ const iso = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOStr
 export const key = (input: KeyInput): Key => {
   const start = typeof input.start === "number" ? input.start : input.start.getTime()
   const end = typeof input.end === "number" ? input.end : input.end.getTime()
-  const timeZone = input.timeZone ?? Bars.DEFAULT_TIME_ZONE
+  const timeZone = input.timeZone ?? DEFAULT_TIME_ZONE
   const id = [
     "bars/1",
     encodeURIComponent(input.contractId),
@@ -297,7 +306,7 @@ const make = Effect.fnUntraced(function* (options?: Options) {
   const counts = { hits: 0, hotHits: 0, misses: 0, lookups: 0, evictions: 0, expirations: 0, corrupt: 0 }
 
   /** Reads and decodes the entry in one synchronous step, so concurrent fibers see one outcome. */
-  const probe = (id: string, now: number): Probe => {
+  const probe = ({ Bars, Codec }: BarsKit, id: string, now: number): Probe => {
     const entry = store.peek(id)
     if (entry === undefined) return absent
     if (entry.expiresAt <= now) {
@@ -330,7 +339,7 @@ const make = Effect.fnUntraced(function* (options?: Options) {
     return { _tag: "Corrupt", ...failure }
   }
 
-  const save = (k: Key, table: Bars.BarTable) =>
+  const save = ({ Bars, Codec }: BarsKit, k: Key, table: Bars.BarTable) =>
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
       const stored = yield* Effect.try(() => Codec.encode(Bars.toIPC(table), threshold))
@@ -339,6 +348,8 @@ const make = Effect.fnUntraced(function* (options?: Options) {
       const result = store.set(k.id, { blob: stored.blob, rawBytes: stored.rawBytes, expiresAt: now + life }, now)
       counts.evictions += result.evicted
       counts.expirations += result.expired
+      // The miss already holds the decoded table: keep it hot, so the first hit costs what later hits cost.
+      if (result.stored) hot.set(k.id, table, stored.rawBytes)
       if (result.evicted > 0) yield* Metric.update(metrics.evictions, result.evicted)
       if (!result.stored) {
         yield* Effect.logDebug("BarCache: entry larger than maxBytes, not stored").pipe(
@@ -357,11 +368,12 @@ const make = Effect.fnUntraced(function* (options?: Options) {
   const runFlight = (flight: Flight): Effect.Effect<Bars.BarTable, unknown> =>
     Effect.gen(function* () {
       // A caller that missed just before another flight stored the value reuses it.
-      const again = probe(flight.key.id, yield* Clock.currentTimeMillis)
+      const kit = yield* barsKit
+      const again = probe(kit, flight.key.id, yield* Clock.currentTimeMillis)
       if (again._tag === "Hit") return again.table
       counts.lookups++
       const table = yield* flight.lookup
-      yield* save(flight.key, table)
+      yield* save(kit, flight.key, table)
       return table
     })
 
@@ -374,7 +386,7 @@ const make = Effect.fnUntraced(function* (options?: Options) {
     k: Key,
     lookup: Effect.Effect<Bars.BarTable, E, R>
   ): Effect.fn.Return<Bars.BarTable, E, R> {
-    const outcome = probe(k.id, yield* Clock.currentTimeMillis)
+    const outcome = probe(yield* barsKit, k.id, yield* Clock.currentTimeMillis)
     if (outcome._tag === "Hit") {
       counts.hits++
       if (outcome.hot) counts.hotHits++

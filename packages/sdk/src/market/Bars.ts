@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import type * as Gateway from "@projectx-effect/gateway"
+import { allocBarColumns } from "@projectx-effect/gateway/BarsWire"
 import {
   CompressionType,
   Field,
@@ -24,10 +25,15 @@ import {
   tableToIPC,
   Type
 } from "apache-arrow"
-import { Data } from "effect"
+import * as Data from "effect/Data"
 import { ensureArrowCodecs } from "./internal/arrowCompression.ts"
 import { allocInt64, int64ToNumbers, sealInt64, setInt64 } from "./internal/arrowInt64.ts"
-import { formatIsoWithOffset, isValidTimeZone, makeOffsetLookup } from "./internal/arrowTimeZone.ts"
+import {
+  DEFAULT_TIME_ZONE as defaultTimeZone,
+  formatIsoWithOffset,
+  isValidTimeZone,
+  makeOffsetLookup
+} from "./internal/arrowTimeZone.ts"
 
 // -----------------------------------------------------------------------------
 // Models
@@ -97,7 +103,7 @@ export interface BarTableOptions {
  *
  * @since 0.1.0
  */
-export const DEFAULT_TIME_ZONE = "America/Chicago"
+export const DEFAULT_TIME_ZONE: string = defaultTimeZone
 
 /**
  * Bad input to a bar conversion. These functions are synchronous and throw it; wrap them in
@@ -341,14 +347,7 @@ export const toTable = (columns: BarColumns, options?: BarTableOptions): BarTabl
  */
 export const empty = (options?: BarTableOptions): BarTable => toTable(emptyColumns(), options)
 
-const emptyColumns = (): BarColumns => ({
-  time: new Float64Array(0),
-  open: new Float64Array(0),
-  high: new Float64Array(0),
-  low: new Float64Array(0),
-  close: new Float64Array(0),
-  volume: new Float64Array(0)
-})
+const emptyColumns = (): BarColumns => allocBarColumns(0)
 
 /**
  * Concatenates chunks (from a range split into several requests) into one ascending,
@@ -387,14 +386,7 @@ const ascendingRun = (c: BarColumns): BarColumns => {
   return out
 }
 
-const allocColumns = (n: number) => ({
-  time: new Float64Array(n),
-  open: new Float64Array(n),
-  high: new Float64Array(n),
-  low: new Float64Array(n),
-  close: new Float64Array(n),
-  volume: new Float64Array(n)
-})
+const allocColumns = allocBarColumns
 
 const copyRow = (to: ReturnType<typeof allocColumns>, j: number, from: BarColumns, i: number): void => {
   to.open[j] = from.open[i]!

@@ -5,7 +5,14 @@
  * are mapped to the Gateway's roots (NQ → ENQ, ES → EP, …). Lookups are cached with a TTL on `Clock`.
  */
 import { type Contract, Endpoints } from "@projectx-effect/gateway"
-import { Cache, Clock, Context, Duration, Effect, Exit, Layer, Option } from "effect"
+import * as Cache from "effect/Cache"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { ConfigurationError, ContractNotFound, type GatewayError, ValidationError } from "../client/Errors.ts"
 import { GatewayClient } from "../client/GatewayClient.ts"
 import { MONTH_CODES } from "./internal/ticks.ts"

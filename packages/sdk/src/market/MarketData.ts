@@ -1,19 +1,25 @@
 /**
- * Historical bars as Arrow tables. A request for more bars than the Gateway returns at once (20,000), or
- * a range it would truncate, is split into consecutive requests within the History bucket, fetched
- * newest first (so a `limit` stops early), merged ascending without gaps or duplicates, and cached
- * whole in the `BarCache`. Progress is reported per request. Bad parameters fail before any request, and
- * so does a plan of more than `maxRequests` requests (counted before any window is built, so an absurd
- * range costs nothing), naming how long it would take at the History budget.
+ * Historical bars as Arrow tables. The whole range is asked for at once with the Gateway's 20,000 cap;
+ * only a full reply (the Gateway truncated) is continued, from just before its oldest bar — so weekends
+ * and halts cost no request, the History bucket (50 per 30 s) is spent only on bars. Replies come newest
+ * first (a `limit` stops early), are merged ascending without gaps or duplicates, and cached whole in
+ * the `BarCache`. Progress is reported per request. Bad parameters fail before any request, and so does a
+ * range whose upper bound on requests exceeds `maxRequests` (counted before any window is built, so an
+ * absurd range costs nothing), naming how long it would take at the History budget.
  */
 import { AggregateBarUnit, decodeBarColumns, Endpoints, scanBarsResponse } from "@projectx-effect/gateway"
-import { Clock, Context, Duration, Effect, Layer, Stream } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
 import * as BarCacheModule from "./BarCache.ts"
-import * as Bars from "./Bars.ts"
+import type * as Bars from "./Bars.ts"
 import { type ContractNotFound, Decode, type GatewayError, ValidationError } from "../client/Errors.ts"
 import { GatewayClient } from "../client/GatewayClient.ts"
 import { Instruments } from "./Instruments.ts"
-import { tableFromOwnedColumns } from "./internal/arrowOwned.ts"
+import { barsKit } from "./internal/barsLoader.ts"
 import { isValidTimeZone } from "./internal/arrowTimeZone.ts"
 import { ProjectXConfig } from "../client/ProjectXConfig.ts"
 
@@ -105,7 +111,7 @@ const unitCodes: Record<string, AggregateBarUnit> = {
   month: AggregateBarUnit.Month
 }
 
-/** An upper bound of one bar's span (months as 31 days), so a chunk can never hold more than 20,000 bars. */
+/** An upper bound of one bar's span (months as 31 days): bounds how many requests a range can take. */
 const unitMillis: Record<number, number> = {
   1: 1_000,
   2: 60_000,
@@ -125,7 +131,11 @@ export interface PlannedRange {
   readonly includePartialBar: boolean
   readonly live: boolean
   readonly timeZone: string
-  /** Consecutive [start, end] windows, newest first. */
+  /**
+   * The most requests the range can take: consecutive [start, end] windows of 20,000 bar spans, newest
+   * first. Requests follow the bars, not these windows (a reply short of 20,000 ends the range), so a
+   * range with closed hours takes fewer; `chunks.length` bounds the count.
+   */
   readonly chunks: ReadonlyArray<readonly [number, number]>
 }
 
@@ -224,8 +234,8 @@ const planRange = (
     )
   }
   const chunks: Array<readonly [number, number]> = []
-  // Windows are inclusive at both ends on the Gateway, so each starts 1 ms after the previous one's
-  // span: a window then holds at most 20,000 bars and nothing is truncated or fetched twice.
+  // The worst case (a bar in every slot): windows inclusive at both ends, each starting 1 ms after the
+  // previous one's span, so a window holds at most 20,000 bars.
   for (let hi = end; hi >= start; hi -= span) chunks.push([Math.max(start, hi - span + 1), hi])
   return {
     contractId,
@@ -252,6 +262,10 @@ export const plan = (
     const range = planRange(request, contractId, now, defaults)
     return range instanceof ValidationError ? Effect.fail(range) : Effect.succeed(range)
   })
+
+/** The oldest timestamp of a reply (the Gateway sends newest first; the scanner may have reversed). */
+const oldestOf = (time: Float64Array): number =>
+  time.length === 0 ? Number.NaN : Math.min(time[0]!, time[time.length - 1]!)
 
 export class MarketData extends Context.Service<
   MarketData,
@@ -331,26 +345,50 @@ export class MarketData extends Context.Service<
           }
         )
         // The decoded columns are ours alone: build the table in their buffers instead of copying.
-        .pipe(Effect.map((columns) => tableFromOwnedColumns(columns, range.timeZone)))
-
-    const chunkStream = (range: PlannedRange, onProgress?: (p: BarsProgress) => void) => {
-      let bars = 0
-      const total = range.chunks.length
-      return Stream.fromIterable(range.chunks.map((window, index) => ({ window, index }))).pipe(
-        Stream.mapEffect(({ window: [from, to], index }) => {
-          const remaining =
-            range.limit === undefined ? MAX_BARS_PER_REQUEST : Math.min(MAX_BARS_PER_REQUEST, range.limit - bars)
-          return fetchChunk(range, from, to, remaining).pipe(
-            Effect.map((table): BarsChunk => {
-              bars += table.numRows
-              onProgress?.({ requestsDone: index + 1, requestsTotal: total, bars, fromCache: false })
-              return { index, total, start: new Date(from), end: new Date(to), table }
+        .pipe(
+          Effect.flatMap((columns) =>
+            // Arrow loads with the first bars (see barsLoader).
+            Effect.map(barsKit, ({ tableFromOwnedColumns }) => {
+              // Read before the table takes the buffers over (it rewrites the time column in place).
+              const rows = columns.time.length
+              const oldest = oldestOf(columns.time)
+              return { table: tableFromOwnedColumns(columns, range.timeZone), rows, oldest }
             })
           )
-        }),
-        // Newest first: once `limit` bars are in, older windows are not requested at all.
-        Stream.takeUntil(() => range.limit !== undefined && bars >= range.limit)
-      )
+        )
+
+    const chunkStream = (range: PlannedRange, onProgress?: (p: BarsProgress) => void) => {
+      const span = MAX_BARS_PER_REQUEST * unitMillis[range.unit]! * range.unitNumber
+      // At most the windows still ahead of the cursor: a bound that shrinks as replies come in.
+      const bound = (done: number, hi: number) => done + Math.max(1, Math.ceil((hi - range.start + 1) / span))
+      return Stream.unfold({ hi: range.end, index: 0, bars: 0 }, (cursor) => {
+        if (cursor.hi < range.start || (range.limit !== undefined && cursor.bars >= range.limit)) {
+          return Effect.succeed(undefined)
+        }
+        const asked =
+          range.limit === undefined ? MAX_BARS_PER_REQUEST : Math.min(MAX_BARS_PER_REQUEST, range.limit - cursor.bars)
+        return fetchChunk(range, range.start, cursor.hi, asked).pipe(
+          Effect.map(({ table, rows, oldest }) => {
+            const bars = cursor.bars + rows
+            // A full reply may have been cut: continue from 1 ms before its oldest bar (windows are
+            // inclusive at both ends, so no bar is fetched twice). A short reply holds the rest.
+            const full = rows === asked && rows > 0 && oldest <= cursor.hi
+            const next = full ? oldest - 1 : range.start - 1
+            const done = cursor.index + 1
+            const more = next >= range.start && (range.limit === undefined || bars < range.limit)
+            const total = more ? bound(done, next) : done
+            onProgress?.({ requestsDone: done, requestsTotal: total, bars, fromCache: false })
+            const chunk: BarsChunk = {
+              index: cursor.index,
+              total,
+              start: new Date(full ? oldest : range.start),
+              end: new Date(cursor.hi),
+              table
+            }
+            return [chunk, { hi: next, index: done, bars }] as const
+          })
+        )
+      })
     }
 
     const fetchRange = (range: PlannedRange, onProgress?: (p: BarsProgress) => void) =>
@@ -361,7 +399,7 @@ export class MarketData extends Context.Service<
         const merged =
           parts.length === 1
             ? parts[0]!.table
-            : Bars.merge(
+            : (yield* barsKit).Bars.merge(
                 parts.map((p) => p.table),
                 { timeZone: range.timeZone }
               )
@@ -376,7 +414,7 @@ export class MarketData extends Context.Service<
         "projectx.contract_id": range.contractId,
         "projectx.bars.unit": range.unit,
         "projectx.bars.unit_number": range.unitNumber,
-        "projectx.bars.requests": range.chunks.length
+        "projectx.bars.max_requests": range.chunks.length
       })
       const key = BarCacheModule.key({
         contractId: range.contractId,
@@ -390,14 +428,22 @@ export class MarketData extends Context.Service<
         timeZone: range.timeZone
       })
       let fetched = false
+      let requests = 0
       const table = yield* cache.get(
         key,
         Effect.suspend(() => {
           fetched = true
-          return fetchRange(range, request.onProgress)
+          return fetchRange(range, (p) => {
+            requests = p.requestsDone
+            request.onProgress?.(p)
+          })
         })
       )
-      yield* Effect.annotateCurrentSpan({ "projectx.cache.hit": !fetched, "projectx.bars.rows": table.numRows })
+      yield* Effect.annotateCurrentSpan({
+        "projectx.cache.hit": !fetched,
+        "projectx.bars.rows": table.numRows,
+        "projectx.bars.requests": requests
+      })
       if (!fetched) {
         request.onProgress?.({ requestsDone: 0, requestsTotal: 0, bars: table.numRows, fromCache: true })
       }

@@ -3,8 +3,14 @@
  * budget per bucket, bar-cache statistics, HTTP pool use and error counters (the v3.3.0 review's
  * connection-health item, which project-x-py never shipped). No token or key is ever part of it.
  */
-import { NodeHttpClient } from "@effect/platform-node"
-import { Clock, Context, DateTime, Duration, Effect, Layer, Option } from "effect"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { Auth } from "../client/Auth.ts"
 import * as BarCacheModule from "../market/BarCache.ts"
 import { CircuitBreaker, type GroupState } from "../client/CircuitBreaker.ts"

@@ -5,9 +5,7 @@
  * `@projectx-effect/sdk/testing`'s `SpanRecorder` records finished spans in-process. Every layer scrubs
  * credentials from span attributes first: a span never carries the API key or the session JWT.
  */
-import * as Http from "node:http"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import type * as OtelApi from "@opentelemetry/api"
 import type { MetricReader } from "@opentelemetry/sdk-metrics"
 import type { SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base"
@@ -21,16 +19,12 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Tracer from "effect/Tracer"
 import * as HttpClient from "effect/http/HttpClient"
-import * as HttpMiddleware from "effect/http/HttpMiddleware"
-import * as HttpRouter from "effect/http/HttpRouter"
-import * as HttpServer from "effect/http/HttpServer"
 import type * as HttpServerError from "effect/http/HttpServerError"
 import * as OtlpExporter from "effect/observability/OtlpExporter"
 import type * as OtlpMetricsTypes from "effect/observability/OtlpMetrics"
 import * as OtlpMetrics from "effect/observability/OtlpMetrics"
 import * as OtlpSerialization from "effect/observability/OtlpSerialization"
 import * as OtlpTracer from "effect/observability/OtlpTracer"
-import * as PrometheusMetrics from "effect/observability/PrometheusMetrics"
 import * as Redact from "./internal/redact.ts"
 import { decorateTracer, type SpanEventRecord, type SpanRecord } from "./internal/tracer.ts"
 
@@ -397,6 +391,18 @@ export const layerPrometheus = (
 ): Layer.Layer<PrometheusEndpoint, HttpServerError.ServeError | Config.ConfigError> =>
   Layer.unwrap(
     Effect.gen(function* () {
+      // An HTTP server is only loaded by those who serve one (not by every SDK import).
+      const [Http, NodeHttpServer, HttpMiddleware, HttpRouter, HttpServer, PrometheusMetrics] = yield* Effect.promise(
+        () =>
+          Promise.all([
+            import("node:http"),
+            import("@effect/platform-node/NodeHttpServer"),
+            import("effect/http/HttpMiddleware"),
+            import("effect/http/HttpRouter"),
+            import("effect/http/HttpServer"),
+            import("effect/observability/PrometheusMetrics")
+          ])
+      )
       const host =
         options.host ?? (yield* Config.String("OTEL_EXPORTER_PROMETHEUS_HOST").pipe(Config.withDefault("127.0.0.1")))
       const port = options.port ?? (yield* Config.Port("OTEL_EXPORTER_PROMETHEUS_PORT").pipe(Config.withDefault(9464)))

@@ -4,7 +4,12 @@
  * resolved once and its id remembered; balances and flags are read fresh from the account objects.
  */
 import { Endpoints, type TradingAccount } from "@projectx-effect/gateway"
-import { Context, Effect, Layer, Option, Ref, Semaphore } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Semaphore from "effect/Semaphore"
 import { AccountNotFound, type GatewayError, ValidationError } from "../client/Errors.ts"
 import { GatewayClient } from "../client/GatewayClient.ts"
 import { ProjectXConfig } from "../client/ProjectXConfig.ts"

@@ -5,7 +5,11 @@
  * was lost is settled by reading the order back, returning what is true or `OutcomeUnknown`.
  */
 import { Endpoints, type Order, OrderSortField, OrderStatus, SortDirection } from "@projectx-effect/gateway"
-import { Context, Effect, Layer, Option, Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import { Accounts } from "./Accounts.ts"
 import {
   type AccountNotFound,

@@ -7,7 +7,10 @@
  * position, so a close cancels them too unless told not to.
  */
 import { Endpoints, type Order, type Position } from "@projectx-effect/gateway"
-import { Context, Effect, Layer, Schedule } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
 import { Accounts } from "./Accounts.ts"
 import {
   type AccountNotFound,

@@ -4,7 +4,9 @@
  * `profitAndLoss: null`), fees and commissions, voided fills excluded.
  */
 import { Endpoints, type HalfTrade } from "@projectx-effect/gateway"
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { Accounts } from "./Accounts.ts"
 import type { AccountNotFound, GatewayError, ValidationError } from "../client/Errors.ts"
 import { GatewayClient } from "../client/GatewayClient.ts"

@@ -7,22 +7,22 @@
  * this directly because logging in cannot wait for a session.
  */
 import type { AnyEndpoint, RequestOf, ResponseOf } from "@projectx-effect/gateway"
-import {
-  Clock,
-  Context,
-  Duration,
-  Effect,
-  Layer,
-  Option,
-  Redacted,
-  Result,
-  Schedule,
-  Schema,
-  Semaphore,
-  Stream,
-  type Tracer
-} from "effect"
-import { HttpClient, HttpClientRequest, type HttpClientResponse } from "effect/http"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Semaphore from "effect/Semaphore"
+import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import { redactString } from "../../observability/internal/redact.ts"
 import * as Metrics from "../../observability/Metrics.ts"
 import { CircuitBreaker, groupOf } from "../CircuitBreaker.ts"
@@ -143,7 +143,8 @@ export class GatewayTransport extends Context.Service<
       readonly encode: (request: unknown) => Effect.Effect<unknown, Schema.SchemaError>
       readonly decode: Decoder<unknown>
       readonly group: string
-      readonly spanOptions: Tracer.SpanOptions
+      readonly spanName: string
+      readonly spanOptions: Tracer.SpanOptionsNoTrace
     }
     const compiled = new Map<AnyEndpoint, Compiled>()
     const compile = (endpoint: AnyEndpoint): Compiled => {
@@ -153,20 +154,23 @@ export class GatewayTransport extends Context.Service<
           encode: Schema.encodeUnknownEffect(endpoint.request as unknown as Schema.Codec<unknown, unknown>),
           decode: schemaDecoder(endpoint.response),
           group: groupOf(endpoint.path),
+          spanName: `ProjectX ${endpoint.name}`,
           spanOptions: {
             attributes: {
               "projectx.endpoint": endpoint.name,
               "projectx.bucket": endpoint.bucket,
               "http.request.method": endpoint.method,
               "url.path": endpoint.path
-            },
-            captureStackTrace: false
+            }
           }
         }
         compiled.set(endpoint, c)
       }
       return c
     }
+
+    // The span's call-site stack would be `send` itself on every call: not worth a `new Error()` per call.
+    const noStackTrace: Tracer.TraceOptions = { captureStackTrace: false }
 
     // One schedule for every call: capped exponential backoff with jitter, at least a 429's Retry-After.
     const schedule = Schedule.exponential(config.retry.base).pipe(
@@ -188,7 +192,7 @@ export class GatewayTransport extends Context.Service<
       request: RequestOf<E>,
       options: SendOptions<A> = {}
     ): Effect.Effect<A, GatewayError | ValidationError> => {
-      const { encode, decode, group, spanOptions } = compile(endpoint)
+      const { encode, decode, group, spanName, spanOptions } = compile(endpoint)
       const fail = (reason: Reason) => Effect.fail(new GatewayError({ operation: endpoint.name, reason }))
       // Only a shared (Redis) store can fail; nothing was sent then.
       const limiterFailure = (error: { readonly message: string }) =>
@@ -334,7 +338,7 @@ export class GatewayTransport extends Context.Service<
             })
           )
         )
-      }).pipe(Effect.withSpan(`ProjectX ${endpoint.name}`, spanOptions))
+      }).pipe(Effect.withSpan(spanName, spanOptions, noStackTrace))
     }
 
     return GatewayTransport.of({

@@ -5,7 +5,9 @@
  * directly on hand-written replies.
  */
 import { type AnyEndpoint, Envelope, errorCodeName } from "@projectx-effect/gateway"
-import { Result, Schema, SchemaIssue } from "effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
 import { redactString } from "../../observability/internal/redact.ts"
 import {
   Decode,

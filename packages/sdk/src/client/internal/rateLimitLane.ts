@@ -5,7 +5,9 @@
  * earlier large one. Waiters hold no reservation in the store, which is what makes interruption free
  * (nothing to give back) and lets a 429 pause the bucket without re-planning anyone's slot.
  */
-import { Clock, Duration, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 
 /** @internal What the lane needs from a store (a subset of `RateLimiterStore`). */
 export interface LaneStore {

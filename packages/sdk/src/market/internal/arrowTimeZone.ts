@@ -2,6 +2,9 @@
 // own). Offsets are looked up once per UTC day and reused when both ends of the day agree, because
 // Intl formatting per row would dominate CSV output.
 
+/** The zone bar timestamps carry unless told otherwise (the CME's). */
+export const DEFAULT_TIME_ZONE = "America/Chicago"
+
 const formatters = new Map<string, Intl.DateTimeFormat>()
 
 const formatter = (timeZone: string): Intl.DateTimeFormat => {

@@ -5,7 +5,8 @@
  * (`checkPrices`). Every refusal is a `ValidationError` naming the field and what would be accepted.
  */
 import { type Contract, OrderSide, OrderType } from "@projectx-effect/gateway"
-import { Effect, Clock } from "effect"
+import * as Effect from "effect/Effect"
+import * as Clock from "effect/Clock"
 import { ValidationError } from "../../client/Errors.ts"
 import { bracketSign, isAligned, priceDistanceToTicks } from "../../market/internal/ticks.ts"
 
