@@ -6,6 +6,7 @@ import { type ContractInfo, frontQuarter, listed, resolveContract } from "./Cont
 import { Engine, type EngineOptions } from "./Engine.ts"
 import { type FaultRule, Faults } from "./Faults.ts"
 import { hash4, hashString } from "./Hash.ts"
+import { defaultHubSettings, HubServer, type HubSettings } from "./hubs/HubServer.ts"
 import { Market, type TradingHours } from "./Market.ts"
 import { RateLimiter, type RateLimitSettings } from "./RateLimits.ts"
 import { Sessions } from "./Sessions.ts"
@@ -26,6 +27,7 @@ export interface Config {
   readonly tradingHours: TradingHours
   readonly engine: EngineOptions
   readonly users: ReadonlyArray<SeedUser>
+  readonly hubs: Partial<HubSettings>
 }
 
 /** The endpoint table as [key, name, path] rows: what stats and fault rules are keyed by. */
@@ -47,6 +49,7 @@ export class SimState {
   readonly limiter: RateLimiter
   readonly faults: Faults
   readonly stats: Stats
+  readonly hubs: HubServer
 
   constructor(config: Config, wallNow: () => number) {
     this.config = config
@@ -64,10 +67,14 @@ export class SimState {
     this.faults.set(config.faults)
     this.stats = new Stats(endpointRows)
     if (allEndpoints.length !== endpointRows.length) throw new Error("endpoint table changed while loading")
+    this.hubs = new HubServer(this, config.hubs)
   }
 
   private makeEngine(options: EngineOptions = this.config.engine): Engine {
-    return new Engine(this.market, () => this.clock.now(), this.config.users, options)
+    const engine = new Engine(this.market, () => this.clock.now(), this.config.users, options)
+    // The user hub hears every change; `hubs` is assigned after the first engine, before any event.
+    engine.onEvent((event) => this.hubs.user.onEngineEvent(event))
+    return engine
   }
 
   /** Back to the seeded state: orders, positions, balances, prices, clock, faults, limits, counters. */
@@ -81,6 +88,8 @@ export class SimState {
     this.limiter.update(this.config.rateLimits)
     this.faults.set(this.config.faults, { seed: this.config.faultSeed })
     this.stats.reset()
+    this.hubs.resetStats()
+    this.hubs.update({ ...defaultHubSettings, ...this.config.hubs })
     if (options.sessions === true) this.sessions.revokeAll()
   }
 
@@ -101,7 +110,15 @@ export class SimState {
     if (user.apiKey !== apiKey) {
       return { _tag: "Failure", errorCode: LoginErrorCode.InvalidCredentials, errorMessage: null }
     }
-    return { _tag: "Success", token: this.sessions.issue(user.id, user.userName) }
+    return this.loggedIn(user)
+  }
+
+  /** A new session; with the hubs' singleSession setting, the user's other hub connections are logged out. */
+  private loggedIn(user: SeedUser): LoginResult {
+    const token = this.sessions.issue(user.id, user.userName)
+    const verified = this.sessions.verify(token)
+    if (verified._tag === "Valid") this.hubs.loggedIn(user.id, verified.session.jti)
+    return { _tag: "Success", token }
   }
 
   loginApp(req: {
@@ -124,7 +141,7 @@ export class SimState {
     if (req.appId !== appCredentials.appId) return failure(C.AppNotFound)
     if (req.verifyKey !== appCredentials.verifyKey) return failure(C.AppVerificationFailed)
     if (req.deviceId.trim().length === 0) return failure(C.InvalidDevice)
-    return { _tag: "Success", token: this.sessions.issue(user.id, user.userName) }
+    return this.loggedIn(user)
   }
 
   // ---------------------------------------------------------------------------------------------
