@@ -191,7 +191,8 @@ describe("user hub", () => {
 
   it("closes a connection with an error when its token expires, if configured", async () => {
     await sim.setHubs({ closeOnTokenExpiry: true })
-    await sim.setTokenLifetime(1)
+    // Expiry is whole seconds after a login at any fraction of one: 4 s leaves at least 3 s to connect.
+    await sim.setTokenLifetime(4)
     const shortLived = client(sim.url)
     await shortLived.login()
     let closedWith: Error | undefined

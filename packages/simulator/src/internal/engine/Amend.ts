@@ -67,7 +67,10 @@ export const modifyOrder = (book: Book, userId: number, req: RequestOf<typeof En
   }
   o.updatedMs = now
   book.orderChanged(o)
-  if (o.status === OrderStatus.Open && last !== undefined) executeImmediately(book, o, last, now)
+  // A modified order that became marketable fills now, but only while the market trades.
+  if (o.status === OrderStatus.Open && last !== undefined && book.market.isOpen(now)) {
+    executeImmediately(book, o, last, now)
+  }
   return ok
 }
 

@@ -22,6 +22,8 @@ export const advance = (book: Book): number => {
  */
 export const evaluateJump = (book: Book, contract: ContractInfo, fromTicks: number, toTicks: number): void => {
   const now = advance(book)
+  // Closed: nothing trades; the orders meet the moved price in the first block after the reopen.
+  if (!book.market.isOpen(now)) return
   const sec = Math.floor(now / 1000)
   const block: Block = {
     start: sec,

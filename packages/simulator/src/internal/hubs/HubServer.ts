@@ -174,7 +174,8 @@ export class HubServer {
   private restartTimer(): void {
     this.stopTimer()
     if (this.connections.size === 0) return
-    const every = Math.max(20, Math.min(1000, this.settings.keepAliveMs / 2))
+    // Also the cadence at which resting orders are evaluated for user-hub clients: keep it short.
+    const every = Math.max(20, Math.min(250, this.settings.keepAliveMs / 2))
     this.timer = setInterval(() => this.housekeeping(), every)
     this.timer.unref()
   }

@@ -27,24 +27,40 @@ export const pointsOf = (market: Market, c: ContractInfo, sec: number, n: number
   if (bar === undefined) return []
   const { o, h, l, c: close, v } = bar
   const [first, second] = close >= o ? [l, h] : [h, l]
-  // Waypoints at point indices k1 < k2 < n − 1 (the last point is the close).
-  const k1 = Math.floor((n - 1) / 3)
-  const k2 = Math.floor((2 * (n - 1)) / 3)
-  const lerp = (from: number, to: number, fromK: number, toK: number, k: number) =>
-    toK === fromK ? to : Math.round(from + ((to - from) * (k - fromK)) / (toK - fromK))
+  // Waypoints (index, ticks): with 4 or more points the walk starts on the open (so a session's first
+  // print is the day bar's open); with fewer, the extremes and the close come first.
+  const waypoints: Array<readonly [number, number]> =
+    n >= 4
+      ? [
+          [0, o],
+          [Math.max(1, Math.floor((n - 1) / 3)), first],
+          [Math.max(2, Math.floor((2 * (n - 1)) / 3)), second],
+          [n - 1, close]
+        ]
+      : n === 3
+        ? [
+            [0, first],
+            [1, second],
+            [2, close]
+          ]
+        : n === 2
+          ? [
+              [0, first],
+              [1, close]
+            ]
+          : [[0, close]]
   const out: Array<Point> = []
   const base = Math.floor(v / n)
   let extra = v - base * n
+  let w = 0
   for (let k = 0; k < n; k++) {
-    let ticks: number
-    if (n === 1) ticks = close
-    else if (n === 2) ticks = k === 0 ? first : close
-    else if (k <= k1) ticks = lerp(o, first, -1, k1, k)
-    else if (k <= k2) ticks = lerp(first, second, k1, k2, k)
-    else ticks = lerp(second, close, k2, n - 1, k)
-    // Remainder volume goes to the points that carry the bar's shape: the close, then the extremes.
+    while (waypoints[w + 1] !== undefined && waypoints[w + 1]![0] < k) w++
+    const [fromK, from] = waypoints[w]!
+    const [toK, to] = waypoints[w + 1] ?? waypoints[w]!
+    const ticks = toK === fromK ? from : Math.round(from + ((to - from) * (k - fromK)) / (toK - fromK))
+    // Remainder volume goes to the points that carry the bar's shape: the waypoints (close first).
     let volume = base
-    if (extra > 0 && (k === n - 1 || k === k1 || k === k2)) {
+    if (extra > 0 && waypoints.some(([wk]) => wk === k)) {
       volume++
       extra--
     }
@@ -104,7 +120,16 @@ export class FeedState {
 
   /** Applies one point: the aggressor side is the direction of the move. Returns the print side. */
   apply(p: Point): 0 | 1 {
-    if (Math.floor(p.ms / DAY_MS) !== this.day) this.resync(p.ms - 1)
+    const day = Math.floor(p.ms / DAY_MS)
+    if (day !== this.day) {
+      // A new (UTC) session: the change is measured from the last price of the one before.
+      this.day = day
+      this.prevClose = this.last
+      this.open = p.ticks
+      this.high = p.ticks
+      this.low = p.ticks
+      this.volume = 0
+    }
     const side = p.ticks >= this.last ? 0 : 1
     if (p.ticks > this.last) {
       this.ask = p.ticks

@@ -157,7 +157,14 @@ export class MarketHub {
 
   /** Emits the feed's points in [cursor, now]. */
   private advance(feed: Feed, now: number, settings: HubSettings): void {
-    if (now < feed.cursorMs) return
+    if (now < feed.cursorMs) {
+      // The market clock moved back (an admin jump or reset): start over from the new now.
+      if (feed.cursorMs - now > 1000) {
+        feed.cursorMs = now + 1
+        feed.state.resync(now)
+      }
+      return
+    }
     const market = this.state.market
     if (settings.frozen) {
       feed.cursorMs = now + 1
