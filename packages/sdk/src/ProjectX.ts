@@ -21,6 +21,9 @@ import { Positions } from "./trading/Positions.ts"
 import { ProjectXConfig, type ProjectXOptions } from "./client/ProjectXConfig.ts"
 import { RateLimiter } from "./client/RateLimiter.ts"
 import { Trades } from "./trading/Trades.ts"
+import { MarketHub } from "./realtime/MarketHub.ts"
+import type { RealtimeOptions } from "./realtime/Options.ts"
+import { UserHub } from "./realtime/UserHub.ts"
 
 /** Everything `ProjectX.layer` provides. */
 export type Services =
@@ -36,6 +39,8 @@ export type Services =
   | Orders
   | Positions
   | Trades
+  | MarketHub
+  | UserHub
   | Health
 
 /**
@@ -49,6 +54,8 @@ export interface LayerOptions {
   readonly instruments?: InstrumentsOptions | undefined
   /** Order placement: tag prefix, the reconciliation window and resends (`Orders.layer(options)`). */
   readonly orders?: OrdersOptions | undefined
+  /** The user and market hubs: reconnect backoff, staleness thresholds, buffers (`MarketHub.layer(options)`, `UserHub.layer(options)`). */
+  readonly realtime?: RealtimeOptions | undefined
 }
 
 const rateLimiterFromConfig = Layer.unwrap(
@@ -81,14 +88,14 @@ export const layerServices = (
   const lookups = Layer.mergeAll(Instruments.layer(options.instruments), Accounts.layer).pipe(
     Layer.provideMerge(client)
   )
-  const trading = Layer.mergeAll(
-    MarketData.layer,
-    Orders.layer(options.orders),
-    Positions.layer,
-    Trades.layer,
-    Health.layer
-  ).pipe(Layer.provideMerge(lookups))
-  return trading
+  const trading = Layer.mergeAll(MarketData.layer, Orders.layer(options.orders), Positions.layer, Trades.layer).pipe(
+    Layer.provideMerge(lookups)
+  )
+  // The hubs connect on their first subscription, so an application that never streams opens no socket.
+  const realtime = Layer.mergeAll(MarketHub.layer(options.realtime), UserHub.layer(options.realtime)).pipe(
+    Layer.provideMerge(trading)
+  )
+  return Health.layer.pipe(Layer.provideMerge(realtime))
 }
 
 /** The keep-alive undici pool, sized from the settings; also exposes its dispatcher to `Health`. */

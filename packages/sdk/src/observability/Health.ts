@@ -11,6 +11,9 @@ import { CircuitBreaker, type GroupState } from "../client/CircuitBreaker.ts"
 import { GatewayClient, type TransportStats } from "../client/GatewayClient.ts"
 import { ProjectXConfig } from "../client/ProjectXConfig.ts"
 import { RateLimiter } from "../client/RateLimiter.ts"
+import type { ChannelHealth } from "../realtime/Events.ts"
+import { MarketHub } from "../realtime/MarketHub.ts"
+import { UserHub } from "../realtime/UserHub.ts"
 
 export interface PoolStats {
   readonly origin: string
@@ -40,7 +43,9 @@ export interface HealthReport {
   readonly cache: BarCacheModule.Stats
   readonly http: { readonly pools: ReadonlyArray<PoolStats>; readonly maxConnectionsPerOrigin: number }
   readonly requests: TransportStats
-  /** False when a circuit is open or the session has expired. */
+  /** The hubs: connection state, reconnects, messages, drops and each subscription's last-message age. */
+  readonly realtime: { readonly user?: ChannelHealth; readonly market?: ChannelHealth }
+  /** False when a circuit is open, the session has expired, or a hub in use is down or stale. */
   readonly healthy: boolean
 }
 
@@ -77,6 +82,8 @@ export class Health extends Context.Service<
     const cache = yield* BarCacheModule.BarCache
     const client = yield* GatewayClient
     const dispatcher = yield* Effect.serviceOption(NodeHttpClient.Dispatcher)
+    const userHub = yield* Effect.serviceOption(UserHub)
+    const marketHub = yield* Effect.serviceOption(MarketHub)
 
     const bucket = (name: "history" | "general") =>
       limiter.state(name).pipe(
@@ -111,6 +118,11 @@ export class Health extends Context.Service<
       const now = yield* Clock.currentTimeMillis
       const session = yield* auth.session
       const breakers = yield* breaker.states
+      const user = Option.isSome(userHub) ? yield* userHub.value.health : undefined
+      const market = Option.isSome(marketHub) ? yield* marketHub.value.health : undefined
+      // A hub nobody subscribed to is idle and fine; one in use must be connected and fresh (project-x-py #141).
+      const hubHealthy = (h: ChannelHealth | undefined) =>
+        h === undefined || h.state === "idle" || (h.state === "connected" && !h.subscriptions.some((s) => s.stale))
       const report: HealthReport = {
         checkedAt: new Date(now),
         gateway: config.urls.api,
@@ -135,9 +147,12 @@ export class Health extends Context.Service<
         cache: yield* cache.stats,
         http: { pools: pools(), maxConnectionsPerOrigin: config.pool.connections },
         requests: yield* client.stats,
+        realtime: { ...(user === undefined ? {} : { user }), ...(market === undefined ? {} : { market }) },
         healthy:
           !Object.values(breakers).some((b) => b._tag === "Open") &&
-          !(Option.isSome(session) && now >= session.value.expiresAt)
+          !(Option.isSome(session) && now >= session.value.expiresAt) &&
+          hubHealthy(user) &&
+          hubHealthy(market)
       }
       return report
     }).pipe(Effect.withSpan("Health.check"))
