@@ -15,6 +15,7 @@ import {
   Metric,
   Queue,
   Ref,
+  Schedule,
   Schema,
   type Scope,
   Semaphore,
@@ -28,6 +29,8 @@ import type {
   GatewayError,
   ValidationError
 } from "../client/Errors.ts"
+import type { UserStreamError } from "../realtime/UserHub.ts"
+import { UserHub } from "../realtime/UserHub.ts"
 import { Accounts } from "../trading/Accounts.ts"
 import { generateTag, Orders, type PlaceOrderInput } from "../trading/Orders.ts"
 import { Positions } from "../trading/Positions.ts"
@@ -219,7 +222,9 @@ const toEvent = (item: FeedItem): UserEvent | undefined => {
  */
 export const makeWith = <E>(
   feed: Stream.Stream<FeedItem, E>,
-  options: TradingStateOptions = {}
+  options: TradingStateOptions = {},
+  /** Awaited after the feed starts and before the REST seed (the hub layer waits for its subscriptions). */
+  ready?: Effect.Effect<void>
 ): Effect.Effect<TradingStateShape, CallError, Accounts | Orders | Positions | Scope.Scope> =>
   Effect.gen(function* () {
     const accounts = yield* Accounts
@@ -323,14 +328,25 @@ export const makeWith = <E>(
         Effect.andThen(Ref.update(report, (x) => ({ ...x, backwards: x.backwards + 1 })))
       )
 
-    yield* resync.pipe(
-      Effect.tapError((e) => Effect.logError(`TradingState: the initial REST snapshot failed: ${e.message}`))
-    )
-
+    // Listen first, then read REST: an event between the two is applied and then confirmed (or corrected) by
+    // the snapshot, never lost in between.
+    // A feed that fails (a subscriber overflow, a refused subscription) is run again after a pause, and
+    // whatever it missed meanwhile comes from the REST re-synchronisation it asks for.
     yield* feed.pipe(
       Stream.runForEach(onItem),
-      Effect.tapCause((cause) => Effect.logError("TradingState: the user feed ended", cause)),
+      Effect.catchCause((cause) =>
+        Effect.logWarning("TradingState: the user feed failed; resubscribing and re-synchronising", cause).pipe(
+          Effect.andThen(requestResync),
+          Effect.andThen(Effect.sleep("200 millis")),
+          Effect.andThen(Effect.fail("restart" as const))
+        )
+      ),
+      Effect.retry(Schedule.forever),
       Effect.forkScoped
+    )
+    if (ready !== undefined) yield* ready
+    yield* resync.pipe(
+      Effect.tapError((e) => Effect.logError(`TradingState: the initial REST snapshot failed: ${e.message}`))
     )
     // The resync loop: waits for a request, then reads REST (failures are logged and retried on the next signal).
     yield* Queue.take(wanted).pipe(
@@ -451,9 +467,38 @@ export const makeWith = <E>(
     } satisfies TradingStateShape
   })
 
+/** The state over the user hub: its four streams for the account, every signal a REST re-synchronisation. */
+const make = (
+  options: TradingStateOptions = {}
+): Effect.Effect<TradingStateShape, CallError, UserHub | Accounts | Orders | Positions | Scope.Scope> =>
+  Effect.gen(function* () {
+    const hub = yield* UserHub
+    const accountId = yield* (yield* Accounts).idOr(options.accountId)
+    const feed = Stream.mergeAll(
+      [hub.orders(accountId), hub.positions(accountId), hub.trades(accountId), hub.accounts()] as ReadonlyArray<
+        Stream.Stream<FeedItem, UserStreamError>
+      >,
+      { concurrency: "unbounded" }
+    )
+    // The subscriptions are made when the feed runs: seed from REST once the hub is connected.
+    const connected = hub.health.pipe(
+      Effect.flatMap((h) => (h.state === "connected" ? Effect.void : Effect.fail("waiting" as const))),
+      Effect.retry({ schedule: Schedule.spaced("20 millis"), times: 500 }),
+      Effect.catch(() => Effect.logWarning("TradingState: the user hub is not connected yet; seeding from REST anyway"))
+    )
+    return yield* makeWith(feed, { ...options, accountId }, connected)
+  })
+
 export class TradingState extends Context.Service<TradingState, TradingStateShape>()(
   "@projectx-effect/sdk/TradingState"
 ) {
+  /** The state of one account over the user hub (scoped: the hub subscriptions last as long as the scope). */
+  static readonly make = make
+  /** The state of one account (default: the selected one) over the user hub. */
+  static readonly layer = (
+    options?: TradingStateOptions
+  ): Layer.Layer<TradingState, CallError, UserHub | Accounts | Orders | Positions> =>
+    Layer.effect(TradingState, make(options))
   /** The state over a feed of user events you provide (a test double, a recorded session). */
   static readonly makeWith = makeWith
   static readonly layerWith = <E>(

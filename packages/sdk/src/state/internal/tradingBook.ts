@@ -106,6 +106,9 @@ export const apply = (
         if (held.id !== p.id) return { state: s, result: ignored(`flat row ${p.id} is not the open row ${held.id}`) }
         positions.delete(p.contractId)
       } else {
+        if (held !== undefined && held.id === p.id && samePosition(held, p)) {
+          return { state: s, result: ignored("duplicate") }
+        }
         positions.set(p.contractId, p)
       }
       return { state: { ...s, positions, version: s.version + 1 }, result: applied }
@@ -121,6 +124,10 @@ export const apply = (
     case "Account": {
       const a = event.account
       if (a.id !== s.accountId) return { state: s, result: ignored("another account") }
+      const held = s.account
+      if (held !== undefined && held.balance === a.balance && sameAccount(held, a)) {
+        return { state: s, result: ignored("duplicate") }
+      }
       return { state: { ...s, account: a, version: s.version + 1 }, result: applied }
     }
   }
