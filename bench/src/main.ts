@@ -3,7 +3,7 @@
 //
 //   npm run bench                 full run (a few minutes)
 //   npm run bench -- --quick      reduced run (under a minute; a CI smoke check, asserts nothing)
-//   npm run bench -- --only=gateway,micro,throughput,heap
+//   npm run bench -- --only=gateway,micro,throughput,heap,realtime
 //
 // The simulator runs in a child process, so the server and the client do not share an event loop.
 // All traffic is loopback (127.0.0.1). Writes bench/results.json and bench/results.md.
@@ -13,6 +13,7 @@ import { type GatewayFigures, runGateway } from "./gateway.ts"
 import { type HeapFigures, runHeap } from "./heap.ts"
 import { type MicroFigures, runMicro } from "./micro.ts"
 import { consoleTable, type Result, show, writeResults } from "./report.ts"
+import { type RealtimeFigures, runRealtime } from "./realtime.ts"
 import { startSimulator } from "./sim.ts"
 import { fmt, iqr, range, type Summary } from "./stats.ts"
 import { runThroughput, type ThroughputFigures } from "./throughput.ts"
@@ -25,7 +26,7 @@ const { values } = parseArgs({
   strict: true
 })
 const quick = values.quick
-const parts = new Set((values.only ?? "gateway,micro,throughput,heap").split(",").map((s) => s.trim()))
+const parts = new Set((values.only ?? "gateway,micro,throughput,heap,realtime").split(",").map((s) => s.trim()))
 
 const sizes = quick
   ? {
@@ -41,7 +42,8 @@ const sizes = quick
       },
       micro: { rounds: 3, calls: 30_000, bottleneckCalls: 200 },
       throughput: { rounds: 1, roundMs: 1_000, warmupMs: 300 },
-      heap: { bars: 1_000_000, repeats: 1 }
+      heap: { bars: 1_000_000, repeats: 1 },
+      realtime: { rounds: 2, roundMs: 1_500, rate: 10_000, latencySamples: 100, memoryEvents: 200_000 }
     }
   : {
       gateway: {
@@ -56,7 +58,8 @@ const sizes = quick
       },
       micro: { rounds: 7, calls: 200_000, bottleneckCalls: 500 },
       throughput: { rounds: 3, roundMs: 3_000, warmupMs: 1_000 },
-      heap: { bars: 1_000_000, repeats: 3 }
+      heap: { bars: 1_000_000, repeats: 3 },
+      realtime: { rounds: 5, roundMs: 3_000, rate: 10_000, latencySamples: 300, memoryEvents: 1_000_000 }
     }
 
 const started = performance.now()
@@ -213,6 +216,51 @@ const heapRows = (h: HeapFigures) => {
   })
 }
 
+const realtimeRows = (r: RealtimeFigures) => {
+  const ratio = r.cpu.sdk.median / r.cpu.bare.median
+  results.push({
+    name: "Quotes through MarketHub.quotes Stream: CPU per quote",
+    value: r.cpu.sdk.median * 1000,
+    unit: "ns",
+    reference: "official @microsoft/signalr client, bare on() callback",
+    referenceValue: r.cpu.bare.median * 1000,
+    ratio,
+    goal: "≤ 1.3×",
+    met: ratio <= 1.3,
+    spread: mm({ ...r.cpu.sdk, min: r.cpu.sdk.min * 1000, max: r.cpu.sdk.max * 1000 } as Summary, "ns"),
+    referenceSpread: mm({ ...r.cpu.bare, min: r.cpu.bare.min * 1000, max: r.cpu.bare.max * 1000 } as Summary, "ns"),
+    detail: `process CPU (user + system) / quotes the socket delivered, one MNQ subscription at ${fmt(r.rate)} quotes/s requested from the simulator (a child process), ${r.cpu.sdk.n} interleaved rounds per side; received ${fmt(r.ratePerSecond.sdk.median)}/s through the SDK vs ${fmt(r.ratePerSecond.bare.median)}/s bare. The SDK decodes every quote with the gateway Schemas, merges deltas and watches staleness; its latest-wins mailbox handed ${fmt(r.delivered)} quotes to the subscriber in the measured windows`
+  })
+  const latencyRatio = r.latency.sdk.median / r.latency.bare.median
+  results.push({
+    name: "Socket → subscriber latency (median; p99 in detail)",
+    value: r.latency.sdk.median / 1000,
+    unit: "ms",
+    reference: "official client, bare on() callback",
+    referenceValue: r.latency.bare.median / 1000,
+    ratio: latencyRatio,
+    goal: "— (reported)",
+    met: true,
+    spread: `p99 ${fmt(r.latency.sdk.p99 / 1000)} ms`,
+    referenceSpread: `p99 ${fmt(r.latency.bare.p99 / 1000)} ms`,
+    detail: `from ws emitting the frame to the subscriber seeing the quote, ${r.latency.sdk.n} quotes per side at 50 quotes/s (one quote per frame)`
+  })
+  const growth = r.memory.heapEnd - r.memory.heapAt
+  results.push({
+    name: `Heap after ${fmt(r.memory.end)} quotes through the SDK`,
+    value: r.memory.heapEnd,
+    unit: "bytes",
+    reference: `heap after ${fmt(r.memory.at)} quotes`,
+    referenceValue: r.memory.heapAt,
+    ratio: r.memory.heapEnd / r.memory.heapAt,
+    goal: "flat (≤ 1.1×)",
+    met: r.memory.heapEnd / r.memory.heapAt <= 1.1,
+    spread: "after forced GCs",
+    referenceSpread: "after forced GCs",
+    detail: `one subscription kept open for the whole run; heap growth ${show(growth, "bytes")} between the two points`
+  })
+}
+
 // --- run ----------------------------------------------------------------------------------------
 
 const cpu = cpus()[0]?.model ?? "unknown CPU"
@@ -238,6 +286,7 @@ try {
   await sim?.stop()
 }
 if (parts.has("heap")) heapRows(await runHeap(sizes.heap.bars, sizes.heap.repeats, log))
+if (parts.has("realtime")) realtimeRows(await runRealtime(sizes.realtime, log))
 
 const seconds = (performance.now() - started) / 1000
 header.push(

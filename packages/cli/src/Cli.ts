@@ -14,6 +14,7 @@ import { orders } from "./commands/Orders.ts"
 import { positions } from "./commands/Positions.ts"
 import { sim } from "./commands/Sim.ts"
 import { trades } from "./commands/Trades.ts"
+import { watch } from "./commands/Watch.ts"
 import { describeCause, ExitCode } from "./Failure.ts"
 import { stderrPaint } from "./Output.ts"
 import { globalFlags } from "./Settings.ts"
@@ -30,7 +31,7 @@ export const root = Command.make("projectx").pipe(
       "(also PROJECT_X_ACCOUNT_NAME, PROJECTX_FIRM, PROJECTX_API_URL, PROJECTX_TIMEZONE, …)."
     ].join("\n")
   ),
-  Command.withSubcommands([accounts, contracts, bars, orders, positions, trades, health, sim, demo]),
+  Command.withSubcommands([accounts, contracts, bars, orders, positions, trades, watch, health, sim, demo]),
   Command.withGlobalFlags(globalFlags)
 )
 

@@ -14,14 +14,18 @@ export * as GatewayClient from "./client/GatewayClient.ts"
 export * as Health from "./observability/Health.ts"
 export * as Instruments from "./market/Instruments.ts"
 export * as MarketData from "./market/MarketData.ts"
+export * as MarketHub from "./realtime/MarketHub.ts"
 export * as Metrics from "./observability/Metrics.ts"
 export * as Orders from "./trading/Orders.ts"
 export * as Positions from "./trading/Positions.ts"
 export * as ProjectX from "./ProjectX.ts"
 export * as ProjectXConfig from "./client/ProjectXConfig.ts"
 export * as RateLimiter from "./client/RateLimiter.ts"
+/** Realtime events, signals, errors and options (the hubs themselves are `MarketHub` and `UserHub`). */
+export * as Realtime from "./realtime/Realtime.ts"
 export * as Telemetry from "./observability/Telemetry.ts"
 export * as Trades from "./trading/Trades.ts"
+export * as UserHub from "./realtime/UserHub.ts"
 export {
   AccountNotFound,
   AmbiguousOrder,
@@ -30,3 +34,4 @@ export {
   GatewayError,
   ValidationError
 } from "./client/Errors.ts"
+export { RealtimeOverflow, SubscriptionRefused } from "./realtime/Events.ts"

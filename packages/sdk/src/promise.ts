@@ -11,7 +11,7 @@
  * ```
  */
 import type { Contract, HalfTrade, Order, Position, TradingAccount } from "@projectx-effect/gateway"
-import { type Effect, Layer, ManagedRuntime, Stream } from "effect"
+import { Effect, Fiber, Layer, ManagedRuntime, Stream } from "effect"
 import { Accounts } from "./trading/Accounts.ts"
 import { Auth, type SessionInfo } from "./client/Auth.ts"
 import type * as BarCacheModule from "./market/BarCache.ts"
@@ -40,8 +40,31 @@ import * as ProjectX from "./ProjectX.ts"
 import type { ProjectXOptions } from "./client/ProjectXConfig.ts"
 import * as Telemetry from "./observability/Telemetry.ts"
 import { type SearchTradesOptions, Trades, type TradesSummary } from "./trading/Trades.ts"
+import type {
+  AccountUpdate,
+  ChannelHealth,
+  Depth,
+  MarketTrades,
+  OrderUpdate,
+  PositionUpdate,
+  Quote,
+  Signal,
+  UserTrade
+} from "./realtime/Events.ts"
+import { MarketHub } from "./realtime/MarketHub.ts"
+import type { RealtimeOptions } from "./realtime/Options.ts"
+import { UserHub } from "./realtime/UserHub.ts"
 
 export type {
+  AccountUpdate,
+  ChannelHealth,
+  Depth,
+  MarketTrades,
+  OrderUpdate,
+  PositionUpdate,
+  Quote,
+  Signal,
+  UserTrade,
   BarsChunk,
   BarsRequest,
   CancelAllReport,
@@ -75,6 +98,31 @@ export interface ClientOptions {
    * Default: on when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
    */
   readonly otlp?: boolean | Telemetry.OtlpOptions
+  /** The hubs: reconnect backoff, staleness thresholds, buffers. */
+  readonly realtime?: RealtimeOptions
+}
+
+/** Options of a realtime subscription. */
+export interface StreamOptions {
+  /** Aborting ends the subscription (the iterator finishes; `on` stops calling back). */
+  readonly signal?: AbortSignal
+}
+
+/** Options of an `on(…)` subscription. */
+export interface ListenOptions extends StreamOptions {
+  /** Called once if the subscription fails (a refused subscription, an overflow); default: logged by Effect. */
+  readonly onError?: (error: unknown) => void
+}
+
+/** What each realtime channel delivers, for `realtime.on(channel, …)`. */
+export interface Channels {
+  readonly quotes: Quote | Signal
+  readonly marketTrades: MarketTrades | Signal
+  readonly depth: Depth | Signal
+  readonly orders: OrderUpdate | Signal
+  readonly positions: PositionUpdate | Signal
+  readonly fills: UserTrade | Signal
+  readonly accounts: AccountUpdate | Signal
 }
 
 type Runtime = ManagedRuntime.ManagedRuntime<ProjectX.Services, unknown>
@@ -129,8 +177,9 @@ export class ProjectXClient implements AsyncDisposable {
     return this.#runtime.runPromise(effect, options?.signal === undefined ? undefined : { signal: options.signal })
   }
 
-  #iterate<A>(stream: Stream.Stream<A, unknown, ProjectX.Services>): AsyncIterable<A> {
+  #iterate<A>(stream: Stream.Stream<A, unknown, ProjectX.Services>, signal?: AbortSignal): AsyncIterable<A> {
     const runtime = this.#runtime
+    if (signal !== undefined) stream = Stream.interruptWhen(stream, aborted(signal))
     return {
       [Symbol.asyncIterator]: () => {
         let iterator: AsyncIterator<A> | undefined
@@ -326,6 +375,79 @@ export class ProjectXClient implements AsyncDisposable {
       )
   }
 
+  #channel<K extends keyof Channels>(
+    channel: K,
+    target: string | number | undefined
+  ): Stream.Stream<Channels[K], unknown, ProjectX.Services> {
+    const symbol = String(target)
+    const account = typeof target === "number" ? target : undefined
+    const streams: { readonly [C in keyof Channels]: () => Stream.Stream<Channels[C], unknown, ProjectX.Services> } = {
+      quotes: () => Stream.unwrap(MarketHub.useSync((m) => m.quotes(symbol))),
+      marketTrades: () => Stream.unwrap(MarketHub.useSync((m) => m.trades(symbol))),
+      depth: () => Stream.unwrap(MarketHub.useSync((m) => m.depth(symbol))),
+      orders: () => Stream.unwrap(UserHub.useSync((u) => u.orders(account))),
+      positions: () => Stream.unwrap(UserHub.useSync((u) => u.positions(account))),
+      fills: () => Stream.unwrap(UserHub.useSync((u) => u.trades(account))),
+      accounts: () => Stream.unwrap(UserHub.useSync((u) => u.accounts()))
+    }
+    return streams[channel]()
+  }
+
+  /**
+   * The hubs. Each subscription opens the hub on first use and replays after reconnects; elements are data
+   * or in-band signals (`Stale`, `Recovered`, `Reconnected`, `Logout`: check `_tag`).
+   *
+   * ```ts
+   * for await (const q of client.realtime.quotes("MNQ", { signal })) if (q._tag === "Quote") console.log(q.lastPrice)
+   * const stop = client.realtime.on("orders", undefined, (e) => console.log(e))
+   * ```
+   */
+  readonly realtime = {
+    /** Full quotes (latest-wins under load) for a symbol or contract id. */
+    quotes: (symbol: string, options?: StreamOptions): AsyncIterable<Quote | Signal> =>
+      this.#iterate(this.#channel("quotes", symbol), options?.signal),
+    /** Market prints, never dropped. */
+    trades: (symbol: string, options?: StreamOptions): AsyncIterable<MarketTrades | Signal> =>
+      this.#iterate(this.#channel("marketTrades", symbol), options?.signal),
+    depth: (symbol: string, options?: StreamOptions): AsyncIterable<Depth | Signal> =>
+      this.#iterate(this.#channel("depth", symbol), options?.signal),
+    /** Order changes of an account (default: the configured one), backfilled from REST after gaps. */
+    orders: (accountId?: number, options?: StreamOptions): AsyncIterable<OrderUpdate | Signal> =>
+      this.#iterate(this.#channel("orders", accountId), options?.signal),
+    positions: (accountId?: number, options?: StreamOptions): AsyncIterable<PositionUpdate | Signal> =>
+      this.#iterate(this.#channel("positions", accountId), options?.signal),
+    /** The account's fills, each once. */
+    fills: (accountId?: number, options?: StreamOptions): AsyncIterable<UserTrade | Signal> =>
+      this.#iterate(this.#channel("fills", accountId), options?.signal),
+    accounts: (options?: StreamOptions): AsyncIterable<AccountUpdate | Signal> =>
+      this.#iterate(this.#channel("accounts", undefined), options?.signal),
+    /**
+     * Calls `handler` for every element of a channel until the returned function is called or `signal`
+     * aborts. `target` is the symbol for market channels and the account id (or undefined) for user ones.
+     */
+    on: <K extends keyof Channels>(
+      channel: K,
+      target: string | number | undefined,
+      handler: (event: Channels[K]) => void,
+      options?: ListenOptions
+    ): (() => void) => {
+      let stream = this.#channel(channel, target)
+      if (options?.signal !== undefined) stream = Stream.interruptWhen(stream, aborted(options.signal))
+      const onError = options?.onError
+      const fiber = this.#runtime.runFork(
+        Stream.runForEach(stream, (event) => Effect.sync(() => handler(event))).pipe(
+          onError === undefined ? (self) => self : Effect.catch((error) => Effect.sync(() => onError(error)))
+        )
+      )
+      return () => {
+        this.#runtime.runFork(Fiber.interrupt(fiber))
+      }
+    },
+    /** Both hubs' state, reconnects, message and drop counters, and subscription ages. */
+    health: async (options?: CallOptions): Promise<{ readonly user: ChannelHealth; readonly market: ChannelHealth }> =>
+      this.#run(Effect.all({ user: UserHub.use((u) => u.health), market: MarketHub.use((m) => m.health) }), options)
+  }
+
   /** Session, circuits, rate limits, cache, HTTP pool and error counters in one report. */
   health(options?: CallOptions): Promise<HealthReport> {
     return this.#run(
@@ -351,3 +473,12 @@ export class ProjectXClient implements AsyncDisposable {
     return this.dispose()
   }
 }
+
+/** Completes when `signal` aborts (at once if it already has). */
+const aborted = (signal: AbortSignal): Effect.Effect<void> =>
+  Effect.callback<void>((resume) => {
+    if (signal.aborted) return resume(Effect.void)
+    const listener = () => resume(Effect.void)
+    signal.addEventListener("abort", listener, { once: true })
+    return Effect.sync(() => signal.removeEventListener("abort", listener))
+  })

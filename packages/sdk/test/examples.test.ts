@@ -30,7 +30,9 @@ const run = (file: string, env: Record<string, string>) =>
 describe("the README's examples", () => {
   for (const [name, expected] of [
     ["effect-app.ts", /\d+ bars, last close \d+/],
-    ["plain.ts", /[\w-]+: \d+ bars of MNQ\w+/]
+    ["plain.ts", /[\w-]+: \d+ bars of MNQ\w+/],
+    ["realtime-effect.ts", /bid [\d.]+ ask [\d.]+ last [\d.]+/],
+    ["realtime-plain.ts", /bid [\d.]+ ask [\d.]+ last [\d.]+/]
   ] as const) {
     it(`${name} is in the README verbatim and runs against the simulator`, async () => {
       const source = readFileSync(example(name), "utf8")

@@ -16,7 +16,7 @@ import {
  * "import" condition fetch-cookie resolves to its ESM build, a namespace where the client expects a
  * function. Handing it fetch directly avoids that; the protocol code under test is the client's own.
  */
-class FetchHttpClient extends HttpClient {
+export class FetchHttpClient extends HttpClient {
   override async send(request: HttpRequest): Promise<HttpResponse> {
     const res = await fetch(request.url ?? "", {
       method: request.method ?? "GET",

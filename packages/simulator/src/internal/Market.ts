@@ -8,7 +8,9 @@
 //   volume split exactly;
 // - hours, days, weeks and months: aggregates of the above (memoised per day).
 // Contracts of one root share the walk plus a constant per-quarter basis; price overrides add a
-// piecewise-constant offset per contract from the second they are made.
+// piecewise-constant offset per contract from the second they are made. One walk (`walk`) serves bars
+// and matching alike, and visits only the open intervals of the trading hours (Hours.ts): a closed
+// second has no bar, no quote and no fill.
 import { draw, gauss, hash4, hashString } from "./Hash.ts"
 import { type ContractInfo, priceOf, roots } from "./Contracts.ts"
 import { Hours, type TradingHours } from "./Hours.ts"

@@ -228,7 +228,7 @@ export const makeHub = Effect.fnUntraced(function* (config: HubConfig) {
         if (pending._tag !== "Restart") Queue.offerUnsafe(control, pending)
       }
       state = "connected"
-      yield* Effect.logInfo(`ProjectX ${name} hub: ${reconnect ? "reconnected" : "connected"}`)
+      yield* Effect.logDebug(`ProjectX ${name} hub: ${reconnect ? "reconnected" : "connected"}`)
       yield* replay
       emit({ _tag: "Connected", reconnect })
       // Serve control events until the socket is gone for good.
