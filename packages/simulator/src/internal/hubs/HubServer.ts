@@ -6,40 +6,12 @@ import type { IncomingMessage } from "node:http"
 import type { Duplex } from "node:stream"
 import { WebSocketServer } from "ws"
 import type { Session } from "../Sessions.ts"
-import type { SimState } from "../State.ts"
 import { type HubCounters, HubConnection, type HubName } from "./Connection.ts"
 import { MarketHub } from "./MarketHub.ts"
+import { defaultHubSettings, type HubHost, type HubSettings } from "./Settings.ts"
 import { UserHub } from "./UserHub.ts"
 
-export interface HubSettings {
-  /** Idle time after which the server pings a connection (SignalR's default: 15 s). */
-  readonly keepAliveMs: number
-  /** Market points per contract per market second; each is one quote (thousands for load tests). */
-  readonly ticksPerSecond: number
-  /** Book levels per side in depth snapshots and updates (64 or more makes snapshots over 12 KB). */
-  readonly depthLevels: number
-  /** Whether quotes after the first are sparse deltas (as observed) or always complete. */
-  readonly quoteDeltas: boolean
-  /** No market data and no user events, while pings continue (a "healthy" frozen feed). */
-  readonly frozen: boolean
-  /** Close connections (with an error) when their token expires. */
-  readonly closeOnTokenExpiry: boolean
-  /** Send user events as `{ action, data }` instead of the bare object. */
-  readonly wrapUserEvents: boolean
-  /** A new login of a user pushes GatewayLogout to that user's open hub connections. */
-  readonly singleSession: boolean
-}
-
-export const defaultHubSettings: HubSettings = {
-  keepAliveMs: 15_000,
-  ticksPerSecond: 4,
-  depthLevels: 10,
-  quoteDeltas: true,
-  frozen: false,
-  closeOnTokenExpiry: false,
-  wrapUserEvents: false,
-  singleSession: false
-}
+export { defaultHubSettings, type HubSettings } from "./Settings.ts"
 
 export interface HubStats {
   readonly connections: { readonly open: Record<HubName, number>; readonly opened: number; readonly refused: number }
@@ -68,7 +40,7 @@ export class HubServer {
   settings: HubSettings
   readonly market: MarketHub
   readonly user: UserHub
-  private readonly state: SimState
+  private readonly state: HubHost
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 })
   private readonly connections = new Set<HubConnection>()
   /** Negotiated connection tokens waiting for their socket. */
@@ -78,7 +50,7 @@ export class HubServer {
   private refused = 0
   private timer: ReturnType<typeof setInterval> | undefined = undefined
 
-  constructor(state: SimState, settings: Partial<HubSettings> = {}) {
+  constructor(state: HubHost, settings: Partial<HubSettings> = {}) {
     this.state = state
     this.settings = { ...defaultHubSettings, ...settings }
     this.market = new MarketHub(state, () => this.settings)

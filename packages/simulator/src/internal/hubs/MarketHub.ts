@@ -3,9 +3,8 @@
 // then deltas per connection); a wake's prints go out as one GatewayTrade array and its book changes
 // as one GatewayDepth batch. Silent while the market is closed or the feed is frozen.
 import { DomType, MarketHubMethod } from "@projectx-effect/gateway"
-import type { SimState } from "../State.ts"
 import type { HubConnection } from "./Connection.ts"
-import type { HubSettings } from "./HubServer.ts"
+import type { HubHost, HubSettings } from "./Settings.ts"
 import { FeedState, type Point, pointsOf, type WireQuote } from "./MarketFeed.ts"
 
 type Channel = "quotes" | "trades" | "depth"
@@ -60,12 +59,12 @@ const delta = (previous: WireQuote | undefined, next: WireQuote, sparse: boolean
 }
 
 export class MarketHub {
-  private readonly state: SimState
+  private readonly state: HubHost
   private readonly settings: () => HubSettings
   private readonly feeds = new Map<string, Feed>()
   private timer: ReturnType<typeof setTimeout> | undefined = undefined
 
-  constructor(state: SimState, settings: () => HubSettings) {
+  constructor(state: HubHost, settings: () => HubSettings) {
     this.state = state
     this.settings = settings
   }

@@ -3,9 +3,8 @@
 // subscribed to it (bare objects, or `{ action, data }` with the wrapUserEvents setting).
 import { UserHubMethod } from "@projectx-effect/gateway"
 import type { EngineEvent } from "../Engine.ts"
-import type { SimState } from "../State.ts"
 import type { HubConnection } from "./Connection.ts"
-import type { HubSettings } from "./HubServer.ts"
+import type { HubHost, HubSettings } from "./Settings.ts"
 
 export type UserChannel = "accounts" | "orders" | "positions" | "trades"
 
@@ -39,11 +38,11 @@ interface Interest {
 export type UserAction = 0 | 1 | 2
 
 export class UserHub {
-  private readonly state: SimState
+  private readonly state: HubHost
   private readonly settings: () => HubSettings
   private readonly interest = new Map<HubConnection, Interest>()
 
-  constructor(state: SimState, settings: () => HubSettings) {
+  constructor(state: HubHost, settings: () => HubSettings) {
     this.state = state
     this.settings = settings
   }
