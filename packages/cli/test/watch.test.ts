@@ -135,8 +135,12 @@ describe("projectx watch", () => {
           ) && v.orders.filter((o: { phase: string }) => o.phase === "Working").length === 2
       )
     )
-    const view = views().findLast((v) => v.positions.length > 0 && typeof v.positions[0].pnl === "number")
-    const position = view.positions[0]
+    // The simulator is shared with the tests above (an MNQ position may be open): read the MES row.
+    type Row = { contractId: string; pnl?: number; averagePrice: number; lastPrice: number }
+    const view = views().findLast((v) =>
+      v.positions.some((p: Row) => p.contractId === contract.id && typeof p.pnl === "number")
+    )
+    const position = view.positions.find((p: Row) => p.contractId === contract.id)
     expect(position).toMatchObject({ side: "short", size: 2 })
     // Short: P&L = (average − last) × size × tickValue / tickSize.
     const expected = ((position.averagePrice - position.lastPrice) * 2 * contract.tickValue) / contract.tickSize
