@@ -106,4 +106,46 @@ describe("projectx watch", () => {
     const result = await run.stop()
     expect(result.signal).toBeNull()
   }, 60_000)
+
+  it("watch account --json shows a placed position with live P&L from quotes and its working bracket orders", async () => {
+    const run = watch(["watch", "account", "--json"])
+    await using client = await ProjectXClient.create({
+      apiUrl: sim.url,
+      username: Simulator.credentials.userName,
+      apiKey: Simulator.credentials.apiKey,
+      accountName: "PRAC-V2-DEMO-1",
+      otlp: false
+    })
+    await run.until("the first view", () => run.lines.length >= 1)
+    const contract = await client.instruments.resolve("MES")
+    await client.orders.place({
+      type: "market",
+      contractId: contract.id,
+      side: "sell",
+      size: 2,
+      stopLoss: { ticks: 40 },
+      takeProfit: { ticks: -40 }
+    })
+    const views = () => run.lines.map((l) => JSON.parse(l))
+    await run.until("the position with P&L and its two children", () =>
+      views().some(
+        (v) =>
+          v.positions.some(
+            (p: { contractId: string; pnl?: number }) => p.contractId === contract.id && typeof p.pnl === "number"
+          ) && v.orders.filter((o: { phase: string }) => o.phase === "Working").length === 2
+      )
+    )
+    // The simulator is shared with the tests above (an MNQ position may be open): read the MES row.
+    type Row = { contractId: string; pnl?: number; averagePrice: number; lastPrice: number }
+    const view = views().findLast((v) =>
+      v.positions.some((p: Row) => p.contractId === contract.id && typeof p.pnl === "number")
+    )
+    const position = view.positions.find((p: Row) => p.contractId === contract.id)
+    expect(position).toMatchObject({ side: "short", size: 2 })
+    // Short: P&L = (average − last) × size × tickValue / tickSize.
+    const expected = ((position.averagePrice - position.lastPrice) * 2 * contract.tickValue) / contract.tickSize
+    expect(position.pnl).toBeCloseTo(expected, 2)
+    const result = await run.stop()
+    expect(result.signal).toBeNull()
+  }, 90_000)
 })

@@ -25,6 +25,8 @@ import { Trades } from "./trading/Trades.ts"
 import { MarketHub } from "./realtime/MarketHub.ts"
 import type { RealtimeOptions } from "./realtime/Options.ts"
 import { UserHub } from "./realtime/UserHub.ts"
+import { DepthBook, type DepthBookOptions } from "./state/DepthBook.ts"
+import { LiveBars } from "./state/LiveBars.ts"
 
 /** Everything `ProjectX.layer` provides. */
 export type Services =
@@ -42,6 +44,8 @@ export type Services =
   | Trades
   | MarketHub
   | UserHub
+  | DepthBook
+  | LiveBars
   | Health
 
 /**
@@ -57,6 +61,8 @@ export interface LayerOptions {
   readonly orders?: OrdersOptions | undefined
   /** The user and market hubs: reconnect backoff, staleness thresholds, buffers (`MarketHub.layer(options)`, `UserHub.layer(options)`). */
   readonly realtime?: RealtimeOptions | undefined
+  /** Depth books: levels kept per side (`DepthBook.layer(options)`). */
+  readonly depthBook?: DepthBookOptions | undefined
 }
 
 const rateLimiterFromConfig = Layer.unwrap(
@@ -96,7 +102,9 @@ export const layerServices = (
   const realtime = Layer.mergeAll(MarketHub.layer(options.realtime), UserHub.layer(options.realtime)).pipe(
     Layer.provideMerge(trading)
   )
-  return Health.layer.pipe(Layer.provideMerge(realtime))
+  // Books and live bars subscribe per stream, on demand.
+  const market = Layer.mergeAll(DepthBook.layer(options.depthBook), LiveBars.layer).pipe(Layer.provideMerge(realtime))
+  return Health.layer.pipe(Layer.provideMerge(market))
 }
 
 /** The keep-alive undici pool, sized from the settings; also exposes its dispatcher to `Health`. */

@@ -8,6 +8,7 @@ import { Effect, Stream } from "effect"
 import { Argument, Command } from "effect/cli"
 import { formatPrice, formatTime, type Paint, print, sideColor, stdoutPaint } from "../Output.ts"
 import { Json, withSdk } from "../Settings.ts"
+import { account } from "./WatchAccount.ts"
 
 const symbols = Argument.String("symbol").pipe(
   Argument.withDescription("A root (MNQ: its front month), a contract name or id"),
@@ -232,5 +233,5 @@ export const watch = Command.make("watch").pipe(
     "Stream the realtime hubs: quotes, prints and depth per contract; orders, positions and fills of the account."
   ),
   Command.withShortDescription("Live quotes and account events"),
-  Command.withSubcommands([quotes, trades, depth, orders, positions, fills])
+  Command.withSubcommands([quotes, trades, depth, orders, positions, fills, account])
 )

@@ -1,0 +1,141 @@
+/**
+ * Live bars of any unit: the market hub's prints aggregated on the Gateway's slot grid, joined to REST
+ * history. The prints are subscribed before the history is read, so nothing falls between the two; prints
+ * REST already counted are dropped at the seam; and the one slot that straddles the seam is emitted, when
+ * it closes, as REST's own bar, so it is whole even though the subscription began inside it.
+ */
+import { AggregateBarUnit } from "@projectx-effect/gateway"
+import { Clock, Context, Effect, Layer, Queue, Schedule, Stream } from "effect"
+import type { ContractNotFound, GatewayError, ValidationError } from "../client/Errors.ts"
+import * as Bars from "../market/Bars.ts"
+import { Instruments } from "../market/Instruments.ts"
+import { type BarUnit, MarketData } from "../market/MarketData.ts"
+import type { MarketTrades, Signal } from "../realtime/Events.ts"
+import { MarketHub, type MarketStreamError } from "../realtime/MarketHub.ts"
+import { BarAggregator, type BarUpdate, type LiveBar, slotOf } from "./internal/barAggregator.ts"
+
+export type { BarUpdate, LiveBar } from "./internal/barAggregator.ts"
+
+export interface LiveBarsRequest {
+  readonly unit: Exclude<BarUnit, 7>
+  /** Bars of N units (default 1). */
+  readonly unitNumber?: number | undefined
+  /** Closed bars of history to emit first (default 0: only live updates). */
+  readonly history?: number | undefined
+  /**
+   * Close a slot when the clock passes its end, even without a print (default true). With false a slot
+   * closes when the first print of a later slot arrives (a simulator on a clock of its own).
+   */
+  readonly closeOnTime?: boolean | undefined
+}
+
+export type LiveBarsError = MarketStreamError | GatewayError | ValidationError | ContractNotFound
+
+export interface LiveBarsShape {
+  /** History's closed bars (if asked), then the partial bar on every print and each bar as it closes. */
+  readonly bars: (symbol: string, request: LiveBarsRequest) => Stream.Stream<BarUpdate, LiveBarsError>
+}
+
+const unitNumbers: Record<string, number> = {
+  second: AggregateBarUnit.Second,
+  minute: AggregateBarUnit.Minute,
+  hour: AggregateBarUnit.Hour,
+  day: AggregateBarUnit.Day,
+  week: AggregateBarUnit.Week,
+  month: AggregateBarUnit.Month
+}
+
+const toLive = (b: Bars.Bar): LiveBar => ({ t: b.timestamp, o: b.open, h: b.high, l: b.low, c: b.close, v: b.volume })
+
+const make: Effect.Effect<LiveBarsShape, never, MarketHub | MarketData | Instruments> = Effect.gen(function* () {
+  const market = yield* MarketHub
+  const data = yield* MarketData
+  const instruments = yield* Instruments
+
+  const bars = (symbol: string, request: LiveBarsRequest) =>
+    Stream.unwrap(
+      Effect.gen(function* () {
+        const contract = yield* instruments.resolve(symbol)
+        const unit = typeof request.unit === "number" ? request.unit : unitNumbers[request.unit]!
+        const n = request.unitNumber ?? 1
+        const agg = new BarAggregator(unit, n)
+        // Listen first: prints queue up while the history is read.
+        const prints = yield* Queue.unbounded<MarketTrades | Signal, MarketStreamError>()
+        yield* market.trades(contract.id).pipe(
+          Stream.runForEach((e) => Queue.offer(prints, e)),
+          Effect.catchCause((cause) => Queue.failCause(prints, cause)),
+          Effect.forkScoped
+        )
+        const now = yield* Clock.currentTimeMillis
+        const [slotStart, slotEnd] = slotOf(unit, n, now)
+        const span = slotEnd - slotStart
+        const table = yield* data.bars({
+          contractId: contract.id,
+          unit: request.unit,
+          unitNumber: n,
+          start: new Date(slotStart - Math.max(1, request.history ?? 0) * span),
+          end: new Date(slotEnd),
+          includePartialBar: true
+        })
+        const rows = Bars.toRows(table).map(toLive)
+        const partial = rows.at(-1)?.t.getTime() === slotStart ? rows.pop() : undefined
+        agg.seed(rows, partial, now)
+        /** The slot the subscription began in: its closed bar comes from REST. */
+        const seam = slotStart
+        const restBar = (start: number) =>
+          data
+            .bars({
+              contractId: contract.id,
+              unit: request.unit,
+              unitNumber: n,
+              start: new Date(start),
+              end: new Date(slotOf(unit, n, start)[1]),
+              includePartialBar: false
+            })
+            .pipe(
+              Effect.map((t) =>
+                Bars.toRows(t)
+                  .map(toLive)
+                  .find((b) => b.t.getTime() === start)
+              )
+            )
+        const settle = (updates: ReadonlyArray<BarUpdate>) =>
+          Effect.forEach(updates, (u) =>
+            u._tag === "Closed" && u.bar.t.getTime() === seam
+              ? Effect.map(restBar(seam), (b): BarUpdate => ({ _tag: "Closed", bar: b ?? u.bar }))
+              : Effect.succeed(u)
+          )
+        const history = Stream.fromIterable(
+          rows.slice(-(request.history ?? 0) || rows.length).map((bar): BarUpdate => ({ _tag: "Closed", bar }))
+        )
+        const live = Stream.fromQueue(prints).pipe(
+          Stream.mapEffect((e) => {
+            if (e._tag !== "MarketTrades") return Effect.succeed<ReadonlyArray<BarUpdate>>([])
+            const out: Array<BarUpdate> = []
+            for (const p of e.trades) out.push(...agg.push(p.price, p.volume, p.timestamp.getTime()))
+            return settle(out)
+          })
+        )
+        const ticks =
+          request.closeOnTime === false
+            ? Stream.empty
+            : Stream.fromSchedule(Schedule.spaced("1 second")).pipe(
+                Stream.mapEffect(() => Effect.flatMap(Clock.currentTimeMillis, (t) => settle(agg.tick(t))))
+              )
+        return Stream.concat(
+          (request.history ?? 0) > 0 ? history : Stream.empty,
+          Stream.merge(live, ticks).pipe(Stream.flattenIterable)
+        )
+      })
+    ).pipe(Stream.withSpan("LiveBars.bars", { attributes: { "projectx.symbol": symbol } }))
+
+  return { bars } satisfies LiveBarsShape
+})
+
+export class LiveBars extends Context.Service<LiveBars, LiveBarsShape>()("@projectx-effect/sdk/LiveBars") {
+  static readonly make = make
+  static readonly layer: Layer.Layer<LiveBars, never, MarketHub | MarketData | Instruments> = Layer.effect(
+    LiveBars,
+    make
+  )
+}
