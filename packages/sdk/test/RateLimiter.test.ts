@@ -78,9 +78,9 @@ describe("RateLimiter", () => {
       )
     )
 
-    it.effect("the default safety margin widens the window by 500 ms", () =>
+    it.effect("a safety margin widens the window (500 ms here; the default is 0)", () =>
       withLimiter(
-        {},
+        { safetyMargin: "500 millis" },
         Effect.gen(function* () {
           const limiter = yield* Limiter
           for (let i = 0; i < 50; i++) yield* limiter.acquire("history")
@@ -110,6 +110,54 @@ describe("RateLimiter", () => {
           yield* TestClock.adjust(1)
           expect(Duration.toMillis(yield* Fiber.join(fiber))).toBe(9_000)
           expect((yield* limiter.state("general")).used).toBe(4)
+        })
+      )
+    )
+
+    it.effect("a held permit stays in the window until its request ends, plus one window", () =>
+      withLimiter(
+        { buckets: { general: { limit: 2, window: "10 seconds" } } },
+        Effect.gen(function* () {
+          const limiter = yield* Limiter
+          // Two requests take 5 s each: the Gateway may count them at any point of those 5 s.
+          const slow = yield* Effect.forkChild(
+            Effect.all(
+              [
+                limiter.withPermit("general", Effect.sleep("5 seconds")),
+                limiter.withPermit("general", Effect.sleep("5 seconds"))
+              ],
+              { concurrency: 2 }
+            )
+          )
+          yield* Effect.yieldNow
+          const third = yield* Effect.forkChild(acquire("general"))
+          yield* TestClock.adjust(5_000)
+          yield* Fiber.join(slow)
+          expect((yield* limiter.state("general")).used).toBe(2)
+          // Settled at 5 s, they leave at 15 s, not at 10 s as grant stamps would.
+          yield* TestClock.adjust(9_999)
+          expect(third.pollUnsafe()).toBeUndefined()
+          yield* TestClock.adjust(1)
+          expect(Duration.toMillis(yield* Fiber.join(third))).toBe(15_000)
+        })
+      )
+    )
+
+    it.effect("a failed or interrupted request settles its permit too", () =>
+      withLimiter(
+        { buckets: { general: { limit: 1, window: "1 second" } } },
+        Effect.gen(function* () {
+          const limiter = yield* Limiter
+          const failed = yield* Effect.exit(limiter.withPermit("general", Effect.fail("boom")))
+          expect(Exit.isFailure(failed)).toBe(true)
+          const hung = yield* Effect.forkChild(limiter.withPermit("general", Effect.never))
+          yield* TestClock.adjust(1_000)
+          yield* Fiber.interrupt(hung)
+          const next = yield* Effect.forkChild(acquire("general"))
+          yield* TestClock.adjust(999)
+          expect(next.pollUnsafe()).toBeUndefined()
+          yield* TestClock.adjust(1)
+          expect(Duration.toMillis(yield* Fiber.join(next))).toBe(1_000)
         })
       )
     )
@@ -450,7 +498,9 @@ describe("RateLimiter", () => {
     it.effect("falls back to a process-local log when the store fails", () => {
       const broken = Layer.succeed(RateLimiter.RateLimiterStore)({
         takeSync: undefined,
+        pollMillis: 50,
         take: () => Effect.fail(storeDown),
+        settle: () => Effect.fail(storeDown),
         pause: () => Effect.fail(storeDown),
         inspect: () => Effect.fail(storeDown)
       })
@@ -481,7 +531,7 @@ describe("RateLimiter", () => {
           Effect.provide(Effect.service(RateLimiter.RateLimiterStore), layer)
         const redis = yield* store(Limiter.layerStoreRedis({ prefix: `test:${Date.now()}:` }))
         const memory = yield* store(Limiter.layerStoreMemory)
-        const bucket = { key: "scope:history", limit: 5, window: 1_000 }
+        const bucket = { key: "scope:history", limit: 5, window: 1_000, lease: 5_000 }
         const ops = fc.sample(
           fc.record({
             advance: fc.integer({ min: 0, max: 1_500 }),

@@ -31,7 +31,7 @@ export interface ProjectXSettings {
   readonly rateLimits: {
     readonly history: BucketLimit
     readonly general: BucketLimit
-    /** Added to each window: the Gateway counts arrival times, we count send times. */
+    /** Added to each window on top of the completion-based accounting (default 0; see RateLimiter). */
     readonly safetyMargin: Duration.Duration
   }
   readonly breaker: {
@@ -225,7 +225,7 @@ const resolve = Effect.fnUntraced(function* (options: ProjectXOptions, names: Na
     rateLimits: {
       general: { limit: general.limit, window: Duration.fromInputUnsafe(general.window) },
       history: { limit: history.limit, window: Duration.fromInputUnsafe(history.window) },
-      safetyMargin: duration(options.rateLimits?.safetyMargin, "500 millis")
+      safetyMargin: duration(options.rateLimits?.safetyMargin, "0 millis")
     },
     breaker: {
       failures: options.breaker?.failures ?? 5,

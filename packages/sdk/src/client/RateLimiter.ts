@@ -23,14 +23,14 @@
  * FIFO queue asks the store, sleeps as long as the store says, and asks again. If a shared store
  * fails, the limiter falls back to a log in this process rather than failing requests.
  *
- * The safety margin (W' = W + margin, default 500 ms): the server stamps arrival times, we stamp send
- * times. If every request spends between d and d + j between our grant and the server's count,
- * arrivals inside any window of length W come from grants inside a window of length W + j, so
- * widening our window by j is exactly enough; reducing the limit instead is not (L - k grants at t
- * and L - k at t + W arrive compressed into less than W when j > 0). 500 ms covers a new TCP + TLS
- * connection and an ordinary token refresh between grant and send on a transatlantic link, and costs
- * 1.7 % of the History budget and 0.8 % of the rest; a rarer outlier draws a 429, which `penalize`
- * absorbs.
+ * Completion-based accounting (why no margin is needed): the Gateway counts a request when it arrives,
+ * somewhere between our grant g and the arrival of its response (or failure) r. `withPermit` keeps a
+ * permit in the log from g until r + W. Suppose the Gateway saw L + 1 arrivals a_0 < … < a_L in some
+ * (t - W, t]; take the one granted last, at g*. Every other one i was granted at g_i <= g*, and
+ * g* <= a* <= t < a_i + W <= r_i + W, so all L of them were live when g* was granted, which the log
+ * refuses. No assumption about latency, load or clock skew between us and the Gateway enters.
+ * `safetyMargin` (default 0) still widens every window for callers who want slack on top; `acquire`
+ * (a permit settled at its grant) keeps the old stamp-at-grant behaviour for callers without a reply.
  */
 import { Clock, Config, Context, DateTime, Duration, Effect, Layer, Metric, Option, Schema } from "effect"
 import { RateLimiterError, RateLimitExceeded, RateLimitStoreError } from "effect/persistence/RateLimiter"
@@ -38,7 +38,13 @@ import * as Redis from "effect/persistence/Redis"
 import { Lane } from "./internal/rateLimitLane.ts"
 import { SlidingLog } from "./internal/rateLimitLog.ts"
 import { rateLimiterWaitBoundaries, rateLimiterWaitMs } from "../observability/Metrics.ts"
-import { redisKeys, slidingLogScript, slidingPauseScript, slidingStateScript } from "./internal/rateLimitRedis.ts"
+import {
+  redisKeys,
+  slidingLogScript,
+  slidingPauseScript,
+  slidingSettleScript,
+  slidingStateScript
+} from "./internal/rateLimitRedis.ts"
 
 export { RateLimiterError, RateLimitExceeded, RateLimitStoreError }
 
@@ -68,8 +74,20 @@ export interface Options {
         readonly general?: BucketOptions | undefined
       }
     | undefined
-  /** Added to every window to absorb the spread in send-to-arrival latency (see the module header). */
+  /** Added to every window; not needed for the guarantee (see the module header). Default 0. */
   readonly safetyMargin?: Duration.Input | undefined
+  /**
+   * Longest a permit may stay in flight in a shared store before the store stops counting it (a
+   * process that died mid-request must not hold the budget forever). Default 2 minutes.
+   */
+  readonly maxHold?: Duration.Input | undefined
+  /**
+   * While a shared store is unreachable, each process limits itself to this share of every limit
+   * (at least 1 permit): the processes can no longer see each other. Default 1 (no reduction).
+   */
+  readonly fallbackShare?: number | undefined
+  /** Told when a shared store becomes unreachable (true) and reachable again (false). */
+  readonly onDegraded?: ((degraded: boolean) => void) | undefined
   /**
    * The budget's name in the store. Processes sharing a store (Redis) and a scope share one budget,
    * so use something that identifies the Gateway account, e.g. the user name.
@@ -80,7 +98,8 @@ export interface Options {
 export const defaults = {
   history: { limit: 50, window: Duration.seconds(30) },
   general: { limit: 200, window: Duration.seconds(60) },
-  safetyMargin: Duration.millis(500),
+  safetyMargin: Duration.zero,
+  maxHold: Duration.minutes(2),
   scope: "default"
 } as const
 
@@ -114,15 +133,19 @@ export class RateLimiterConfigError extends Schema.TaggedError<RateLimiterConfig
 // Store
 // -----------------------------------------------------------------------------
 
-/** A bucket as the store sees it: its key, its limit and its effective window (millis, margin included). */
+/**
+ * A bucket as the store sees it: its key, its limit, its effective window (millis, margin included)
+ * and how long a held permit may stay in flight (millis) in a shared store.
+ */
 export interface StoreBucket {
   readonly key: string
   readonly limit: number
   readonly window: number
+  readonly lease: number
 }
 
 export interface StoreState {
-  /** Grants in (now - window, now]. */
+  /** Live permits: in flight, or settled in (now - window, now]. */
   readonly used: number
   /** Epoch millis; 0 when the bucket is not paused. */
   readonly pausedUntil: number
@@ -138,13 +161,34 @@ export class RateLimiterStore extends Context.Service<
   RateLimiterStore,
   {
     /**
-     * If the bucket is not paused and at most `limit - permits` grants lie in (now - window, now],
-     * records `permits` grants at `now` and returns 0. Otherwise records nothing and returns the
-     * milliseconds (> 0) after which the same request could be granted, were nothing else to happen.
+     * If the bucket is not paused and at most `limit - permits` permits are live, records `permits`
+     * grants and returns 0. Otherwise records nothing and returns the milliseconds (> 0, possibly
+     * infinite while only a settle can free room) after which the same request could be granted, were
+     * nothing else to happen. With a `hold` id the permits stay in flight until `settle(hold)`;
+     * without, they are settled at `now`. A `ticket` names a waiting process head: shared stores
+     * serve tickets in arrival order across processes.
      */
-    readonly take: (bucket: StoreBucket, permits: number, now: number) => Effect.Effect<number, RateLimiterError>
+    readonly take: (
+      bucket: StoreBucket,
+      permits: number,
+      now: number,
+      hold?: string,
+      ticket?: string
+    ) => Effect.Effect<number, RateLimiterError>
     /** `take` as a plain call, for stores that can answer synchronously (the limiter's fast path). */
-    readonly takeSync: ((bucket: StoreBucket, permits: number, now: number) => number) | undefined
+    readonly takeSync: ((bucket: StoreBucket, permits: number, now: number, hold?: string) => number) | undefined
+    /** The permits held as `hold` completed at `now`: they leave the window at `now + window`. */
+    readonly settle: (
+      bucket: StoreBucket,
+      hold: string,
+      permits: number,
+      now: number
+    ) => Effect.Effect<void, RateLimiterError>
+    /**
+     * Longest a waiter sleeps before asking again: other processes free room without telling us.
+     * Infinite for a store only this process uses (a settle here wakes the waiter).
+     */
+    readonly pollMillis: number
     /** Grants nothing in the bucket before `until` (epoch millis); never shortens an existing pause. */
     readonly pause: (bucket: StoreBucket, until: number, now: number) => Effect.Effect<void, RateLimiterError>
     readonly inspect: (bucket: StoreBucket, now: number) => Effect.Effect<StoreState, RateLimiterError>
@@ -160,6 +204,9 @@ type InfallibleStore = {
     : RateLimiterStore["Service"][K]
 }
 
+/** While only a settle can free room (an infinite delay), the earliest is at least one window away. */
+const finiteDelay = (delay: number, window: number) => (delay === Number.POSITIVE_INFINITY ? window : delay)
+
 const makeStoreMemory = (): InfallibleStore => {
   const logs = new Map<string, SlidingLog>()
   const log = (bucket: StoreBucket): SlidingLog => {
@@ -170,11 +217,13 @@ const makeStoreMemory = (): InfallibleStore => {
     }
     return found
   }
-  const takeSync = (bucket: StoreBucket, permits: number, now: number): number =>
-    log(bucket).take(now, bucket.window, bucket.limit, permits)
+  const takeSync = (bucket: StoreBucket, permits: number, now: number, hold?: string): number =>
+    log(bucket).take(now, bucket.window, bucket.limit, permits, hold !== undefined)
   return {
     takeSync,
-    take: (bucket, permits, now) => Effect.sync(() => takeSync(bucket, permits, now)),
+    pollMillis: Number.POSITIVE_INFINITY,
+    take: (bucket, permits, now, hold) => Effect.sync(() => takeSync(bucket, permits, now, hold)),
+    settle: (bucket, _hold, permits, now) => Effect.sync(() => log(bucket).settle(now, permits)),
     pause: (bucket, until) =>
       Effect.sync(() => {
         const found = log(bucket)
@@ -186,7 +235,7 @@ const makeStoreMemory = (): InfallibleStore => {
         return {
           used: found.used(now, bucket.window),
           pausedUntil: found.pausedUntil > now ? found.pausedUntil : 0,
-          nextAvailableAt: now + found.delay(now, bucket.window, bucket.limit, 1)
+          nextAvailableAt: now + finiteDelay(found.delay(now, bucket.window, bucket.limit, 1), bucket.window)
         }
       })
   }
@@ -198,35 +247,69 @@ const storeError = (operation: string) => (cause: Redis.RedisError) =>
   })
 
 /**
- * The Redis store: one sorted set of grant times per bucket, updated by Lua scripts so that every
- * operation is atomic across processes. Times still come from each process's `Clock`, so the
- * processes' clocks should agree to within the safety margin.
+ * The Redis store: one sorted set per bucket (see rateLimitRedis.ts), updated by Lua scripts so that
+ * every operation is atomic across processes. Times still come from each process's `Clock`, so the
+ * processes' clocks should agree (they do on one host; across hosts, NTP's few milliseconds).
  */
-const makeStoreRedis = Effect.fnUntraced(function* (options?: { readonly prefix?: string | undefined }) {
+const makeStoreRedis = Effect.fnUntraced(function* (options?: {
+  readonly prefix?: string | undefined
+  /** How often a waiting process asks again (default 50 ms). */
+  readonly poll?: Duration.Input | undefined
+  /** Longest a Redis command may take before the store counts as unreachable (default 1 s). */
+  readonly timeout?: Duration.Input | undefined
+}) {
   const prefix = options?.prefix ?? "projectx:ratelimiter:"
+  const pollMillis = Math.max(1, Duration.toMillis(Duration.fromInputUnsafe(options?.poll ?? "50 millis")))
+  const timeout = Duration.fromInputUnsafe(options?.timeout ?? "1 second")
   const redis = yield* Redis.Redis
   const take = redis.eval(slidingLogScript)
+  const settle = redis.eval(slidingSettleScript)
   const pause = redis.eval(slidingPauseScript)
   const inspect = redis.eval(slidingStateScript)
+  // A ticket is dropped once its process has not asked for 20 polls.
+  const stale = pollMillis * 20
+  const bounded = <A>(effect: Effect.Effect<A, Redis.RedisError>) =>
+    Effect.timeoutOrElse(effect, {
+      duration: timeout,
+      orElse: () => Effect.fail(new Redis.RedisError({ cause: new Error("Redis command timed out") }))
+    })
   return RateLimiterStore.of({
     takeSync: undefined,
-    take: (bucket, permits, now) =>
-      Effect.mapError(
-        Effect.map(take(redisKeys(prefix, bucket.key), now, bucket.window, bucket.limit, permits), Number),
-        storeError("take")
-      ),
-    pause: (bucket, until, now) =>
-      Effect.mapError(Effect.asVoid(pause(redisKeys(prefix, bucket.key), until, now)), storeError("pause")),
-    inspect: (bucket, now) =>
+    pollMillis,
+    take: (bucket, permits, now, hold, ticket) =>
       Effect.mapError(
         Effect.map(
-          inspect(redisKeys(prefix, bucket.key), now, bucket.window, bucket.limit),
-          ([used, paused, next]) => ({
-            used: Number(used),
-            pausedUntil: Number(paused),
-            nextAvailableAt: Number(next)
-          })
+          bounded(
+            take(
+              redisKeys(prefix, bucket.key),
+              now,
+              bucket.window,
+              bucket.limit,
+              permits,
+              hold ?? "",
+              bucket.lease,
+              ticket ?? "",
+              stale
+            )
+          ),
+          Number
         ),
+        storeError("take")
+      ),
+    settle: (bucket, hold, permits, now) =>
+      Effect.mapError(
+        Effect.asVoid(bounded(settle(redisKeys(prefix, bucket.key), now, bucket.window, hold, permits))),
+        storeError("settle")
+      ),
+    pause: (bucket, until, now) =>
+      Effect.mapError(Effect.asVoid(bounded(pause(redisKeys(prefix, bucket.key), until, now))), storeError("pause")),
+    inspect: (bucket, now) =>
+      Effect.mapError(
+        Effect.map(bounded(inspect(redisKeys(prefix, bucket.key), now, bucket.limit)), ([used, paused, next]) => ({
+          used: Number(used),
+          pausedUntil: Number(paused),
+          nextAvailableAt: Number(next)
+        })),
         storeError("inspect")
       )
   })
@@ -245,6 +328,8 @@ interface Resolved {
   readonly history: ResolvedBucket
   readonly general: ResolvedBucket
   readonly safetyMargin: Duration.Duration
+  readonly maxHold: Duration.Duration
+  readonly fallbackShare: number
   readonly scope: string
 }
 
@@ -290,6 +375,13 @@ const resolve = (options: Options): Effect.Effect<Resolved, RateLimiterConfigErr
     history: resolveBucket("history", options.buckets?.history),
     general: resolveBucket("general", options.buckets?.general),
     safetyMargin: resolveDuration(options.safetyMargin ?? defaults.safetyMargin, "safetyMargin", true),
+    maxHold: resolveDuration(options.maxHold ?? defaults.maxHold, "maxHold", false),
+    fallbackShare:
+      options.fallbackShare === undefined
+        ? Effect.succeed(1)
+        : options.fallbackShare > 0 && options.fallbackShare <= 1
+          ? Effect.succeed(options.fallbackShare)
+          : invalid(`fallbackShare must be in (0, 1], got ${options.fallbackShare}`),
     scope: Effect.succeed(options.scope ?? defaults.scope)
   })
 
@@ -303,6 +395,16 @@ export interface RateLimiterShape {
    * permits than the bucket's limit is a defect: such a request could never be granted.
    */
   readonly acquire: (bucket: Bucket, permits?: number) => Effect.Effect<Duration.Duration>
+  /**
+   * Runs `effect` (one request) under `permits` (default 1) of `bucket`: waits like `acquire`, then
+   * keeps the permits in the window until `effect` has ended (success, failure or interruption) plus
+   * the window length. This is what makes the guarantee hold whatever the latency (module header).
+   */
+  readonly withPermit: <A, E, R>(
+    bucket: Bucket,
+    effect: Effect.Effect<A, E, R>,
+    permits?: number
+  ) => Effect.Effect<A, E, R>
   /**
    * Takes `permits` now or fails with `RateLimitExceeded` (its `retryAfter` says when trying again
    * could succeed). Never jumps the queue: with anyone waiting it fails.
@@ -329,43 +431,75 @@ const exceeded = (bucket: Bucket, limit: number, retryAfterMillis: number) =>
 
 /**
  * A store that cannot fail: when the shared store is unreachable, this process falls back to a
- * memory log of its own (logging once per outage) rather than stopping every request. The budget is
- * then enforced per process only, and a 429 from the combined traffic still pauses the bucket.
+ * memory log of its own (logging once per outage) rather than stopping every request, limited to
+ * `share` of each limit since the other processes are no longer visible. A 429 from the combined
+ * traffic still pauses the bucket. The next successful call returns to the shared store.
  */
-const guard = (store: RateLimiterStore["Service"]): InfallibleStore => {
+const guard = (
+  store: RateLimiterStore["Service"],
+  share: number,
+  onDegraded: ((degraded: boolean) => void) | undefined
+): InfallibleStore => {
   const fallback = makeStoreMemory()
+  // Holds granted by the fallback settle there, whatever state the shared store is in by then.
+  const local = new Set<string>()
   let degraded = false
+  const reduced = (bucket: StoreBucket): StoreBucket =>
+    share >= 1 ? bucket : { ...bucket, limit: Math.max(1, Math.floor(bucket.limit * share)) }
   const recover = <A>(effect: Effect.Effect<A, RateLimiterError>, orElse: Effect.Effect<A>): Effect.Effect<A> =>
     effect.pipe(
       Effect.tap(() => {
         if (!degraded) return Effect.void
         degraded = false
-        return Effect.logInfo("ProjectX rate limiter: the store is reachable again")
+        onDegraded?.(false)
+        return Effect.logInfo("ProjectX rate limiter: the shared store is reachable again")
       }),
       Effect.catch((error) => {
         if (degraded) return orElse
         degraded = true
-        return Effect.logWarning("ProjectX rate limiter: the store failed; limiting in this process only").pipe(
-          Effect.annotateLogs({ error: error.message }),
-          Effect.andThen(orElse)
-        )
+        onDegraded?.(true)
+        return Effect.logWarning(
+          `ProjectX rate limiter: the shared store failed; limiting in this process only (${Math.round(share * 100)} % of each limit)`
+        ).pipe(Effect.annotateLogs({ error: error.message }), Effect.andThen(orElse))
       })
     )
+  const fallbackTake = (bucket: StoreBucket, permits: number, now: number, hold?: string) =>
+    Effect.sync(() => {
+      const small = reduced(bucket)
+      const delay = fallback.takeSync!(small, Math.min(permits, small.limit), now, hold)
+      if (delay === 0 && hold !== undefined) local.add(hold)
+      return delay
+    })
   return {
     takeSync: store.takeSync,
-    take: (bucket, permits, now) => recover(store.take(bucket, permits, now), fallback.take(bucket, permits, now)),
+    pollMillis: Math.min(store.pollMillis, 1000),
+    take: (bucket, permits, now, hold, ticket) =>
+      recover(store.take(bucket, permits, now, hold, ticket), fallbackTake(bucket, permits, now, hold)),
+    settle: (bucket, hold, permits, now) => {
+      if (local.delete(hold))
+        return fallback.settle(reduced(bucket), hold, Math.min(permits, reduced(bucket).limit), now)
+      // A lost settle only keeps the permit until its lease ends: conservative, so no fallback needed.
+      return Effect.ignore(store.settle(bucket, hold, permits, now))
+    },
     pause: (bucket, until, now) =>
       recover(store.pause(bucket, until, now), fallback.pause(bucket, until, now)).pipe(
         // Pause the fallback too, so an outage that starts later still honours the 429.
         Effect.andThen(fallback.pause(bucket, until, now))
       ),
-    inspect: (bucket, now) => recover(store.inspect(bucket, now), fallback.inspect(bucket, now))
+    inspect: (bucket, now) => recover(store.inspect(bucket, now), fallback.inspect(reduced(bucket), now))
   } as InfallibleStore
 }
 
 const make = Effect.fnUntraced(function* (options: Options = {}) {
   const config = yield* resolve(options)
-  const store = guard(yield* RateLimiterStore)
+  const raw = yield* RateLimiterStore
+  // The memory store cannot fail; only a shared one needs the fallback.
+  const store: InfallibleStore =
+    raw.pollMillis === Number.POSITIVE_INFINITY
+      ? (raw as InfallibleStore)
+      : guard(raw, config.fallbackShare, options.onDegraded)
+  let holds = 0
+  const holdPrefix = `${Math.random().toString(36).slice(2, 10)}:`
   // Metrics go to the registry of the context the limiter was built in.
   const context = yield* Effect.context<never>()
   const marginMillis = Duration.toMillis(config.safetyMargin)
@@ -389,7 +523,12 @@ const make = Effect.fnUntraced(function* (options: Options = {}) {
       attributes
     })
     const windowMs = Duration.toMillis(window)
-    const key: StoreBucket = { key: `${config.scope}:${bucket}`, limit, window: windowMs + marginMillis }
+    const key: StoreBucket = {
+      key: `${config.scope}:${bucket}`,
+      limit,
+      window: windowMs + marginMillis,
+      lease: Duration.toMillis(config.maxHold) + windowMs + marginMillis
+    }
     const lane = new Lane(
       key,
       store,
@@ -427,12 +566,24 @@ const make = Effect.fnUntraced(function* (options: Options = {}) {
     return waited === 0 ? Duration.zero : Duration.millis(waited)
   })
 
+  const withPermit = <A, E, R>(bucket: Bucket, effect: Effect.Effect<A, E, R>, permits = 1): Effect.Effect<A, E, R> => {
+    const lane = laneFor(bucket)
+    checkPermits(permits, lane.limit)
+    const hold = holdPrefix + String(++holds)
+    const settle = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.map(store.settle(lane.key, hold, permits, now), () => lane.lane.notify())
+    )
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(restore(lane.lane.acquire(permits, hold)), () => Effect.ensuring(restore(effect), settle))
+    )
+  }
+
   const tryAcquire = Effect.fn("RateLimiter.tryAcquire")(function* (bucket: Bucket, permits: number = 1) {
     const lane = laneFor(bucket)
     if (permits > lane.limit) return yield* exceeded(bucket, lane.limit, lane.windowMs)
     checkPermits(permits, lane.limit)
     const retryAfter = yield* lane.lane.tryAcquire(permits)
-    if (retryAfter > 0) return yield* exceeded(bucket, lane.limit, retryAfter)
+    if (retryAfter > 0) return yield* exceeded(bucket, lane.limit, Math.min(retryAfter, lane.key.window))
   })
 
   const penalize = Effect.fn("RateLimiter.penalize")(function* (bucket: Bucket, retryAfter: Duration.Input) {
@@ -469,7 +620,7 @@ const make = Effect.fnUntraced(function* (options: Options = {}) {
     Effect.withSpan("RateLimiter.snapshot")
   )
 
-  return RateLimiter.of({ acquire, tryAcquire, penalize, state, snapshot })
+  return RateLimiter.of({ acquire, withPermit, tryAcquire, penalize, state, snapshot })
 })
 
 /**
@@ -491,6 +642,8 @@ export class RateLimiter extends Context.Service<RateLimiter, RateLimiterShape>(
   /** A Redis store, shared by every process that uses the same Redis, `prefix` and `scope`. */
   static readonly layerStoreRedis = (options?: {
     readonly prefix?: string | undefined
+    readonly poll?: Duration.Input | undefined
+    readonly timeout?: Duration.Input | undefined
   }): Layer.Layer<RateLimiterStore, never, Redis.Redis> => Layer.effect(RateLimiterStore, makeStoreRedis(options))
 
   static readonly layerWithoutStore = (
