@@ -20,6 +20,7 @@ export * as Positions from "./trading/Positions.ts"
 export * as ProjectX from "./ProjectX.ts"
 export * as ProjectXConfig from "./client/ProjectXConfig.ts"
 export * as RateLimiter from "./client/RateLimiter.ts"
+export * as Shared from "./client/Shared.ts"
 export * as Telemetry from "./observability/Telemetry.ts"
 export * as Trades from "./trading/Trades.ts"
 export {

@@ -292,6 +292,7 @@ describe("BarCache", () => {
       expect(yield* cache.stats).toEqual({
         hits: 3,
         hotHits: 2,
+        sharedHits: 0,
         misses: 2,
         hitRatio: 0.6,
         lookups: 2,

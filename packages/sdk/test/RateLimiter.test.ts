@@ -1,10 +1,11 @@
-import { describe, expect, it } from "@effect/vitest"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Cause, DateTime, Duration, Effect, Exit, Fiber, Layer, Metric } from "effect"
 import * as EffectRateLimiter from "effect/persistence/RateLimiter"
 import { TestClock } from "effect/testing"
 import fc from "fast-check"
 import * as Metrics from "../src/observability/Metrics.ts"
 import * as RateLimiter from "../src/client/RateLimiter.ts"
+import { type RedisServer, skipReason, startRedis } from "./support/redis.ts"
 
 const { RateLimiter: Limiter } = RateLimiter
 
@@ -521,9 +522,15 @@ describe("RateLimiter", () => {
     })
   })
 
-  // Runs only when a Redis is at hand (PROJECTX_TEST_REDIS_URL=redis://127.0.0.1:6379); not needed otherwise.
-  const redisUrl = process.env["PROJECTX_TEST_REDIS_URL"]
-  describe.skipIf(redisUrl === undefined)("Redis store", () => {
+  // The suite's own redis-server (test/support/redis.ts); skipped with a reason where it is not installed.
+  describe.skipIf(skipReason !== undefined)("Redis store", () => {
+    let server: RedisServer | undefined
+    beforeAll(async () => {
+      server = await startRedis()
+    })
+    afterAll(async () => {
+      await server?.stop()
+    })
     it("answers exactly like the memory store over a random sequence of operations", async () => {
       const NodeRedis = await import("@effect/platform-node/NodeRedis")
       const program = Effect.gen(function* () {
@@ -555,7 +562,7 @@ describe("RateLimiter", () => {
         }
       })
       await Effect.runPromise(
-        program.pipe(Effect.provide(NodeRedis.layer({ url: redisUrl! }).pipe(Layer.orDie)), Effect.scoped)
+        program.pipe(Effect.provide(NodeRedis.layer({ url: server!.url }).pipe(Layer.orDie)), Effect.scoped)
       )
     })
   })

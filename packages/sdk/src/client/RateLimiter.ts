@@ -34,17 +34,11 @@
  */
 import { Clock, Config, Context, DateTime, Duration, Effect, Layer, Metric, Option, Schema } from "effect"
 import { RateLimiterError, RateLimitExceeded, RateLimitStoreError } from "effect/persistence/RateLimiter"
-import * as Redis from "effect/persistence/Redis"
+import type * as Redis from "effect/persistence/Redis"
 import { Lane } from "./internal/rateLimitLane.ts"
 import { SlidingLog } from "./internal/rateLimitLog.ts"
 import { rateLimiterWaitBoundaries, rateLimiterWaitMs } from "../observability/Metrics.ts"
-import {
-  redisKeys,
-  slidingLogScript,
-  slidingPauseScript,
-  slidingSettleScript,
-  slidingStateScript
-} from "./internal/rateLimitRedis.ts"
+import { makeStoreRedis } from "./internal/rateLimitRedis.ts"
 
 export { RateLimiterError, RateLimitExceeded, RateLimitStoreError }
 
@@ -207,7 +201,10 @@ type InfallibleStore = {
 /** While only a settle can free room (an infinite delay), the earliest is at least one window away. */
 const finiteDelay = (delay: number, window: number) => (delay === Number.POSITIVE_INFINITY ? window : delay)
 
-const makeStoreMemory = (): InfallibleStore => {
+const makeStoreMemory = (): InfallibleStore & {
+  readonly usedSync: (bucket: StoreBucket, now: number) => number
+  readonly delaySync: (bucket: StoreBucket, permits: number, now: number) => number
+} => {
   const logs = new Map<string, SlidingLog>()
   const log = (bucket: StoreBucket): SlidingLog => {
     let found = logs.get(bucket.key)
@@ -221,6 +218,8 @@ const makeStoreMemory = (): InfallibleStore => {
     log(bucket).take(now, bucket.window, bucket.limit, permits, hold !== undefined)
   return {
     takeSync,
+    usedSync: (bucket, now) => log(bucket).used(now, bucket.window),
+    delaySync: (bucket, permits, now) => log(bucket).delay(now, bucket.window, bucket.limit, permits),
     pollMillis: Number.POSITIVE_INFINITY,
     take: (bucket, permits, now, hold) => Effect.sync(() => takeSync(bucket, permits, now, hold)),
     settle: (bucket, _hold, permits, now) => Effect.sync(() => log(bucket).settle(now, permits)),
@@ -240,80 +239,6 @@ const makeStoreMemory = (): InfallibleStore => {
       })
   }
 }
-
-const storeError = (operation: string) => (cause: Redis.RedisError) =>
-  new RateLimiterError({
-    reason: new RateLimitStoreError({ message: `Redis rate-limit store: ${operation} failed`, cause })
-  })
-
-/**
- * The Redis store: one sorted set per bucket (see rateLimitRedis.ts), updated by Lua scripts so that
- * every operation is atomic across processes. Times still come from each process's `Clock`, so the
- * processes' clocks should agree (they do on one host; across hosts, NTP's few milliseconds).
- */
-const makeStoreRedis = Effect.fnUntraced(function* (options?: {
-  readonly prefix?: string | undefined
-  /** How often a waiting process asks again (default 50 ms). */
-  readonly poll?: Duration.Input | undefined
-  /** Longest a Redis command may take before the store counts as unreachable (default 1 s). */
-  readonly timeout?: Duration.Input | undefined
-}) {
-  const prefix = options?.prefix ?? "projectx:ratelimiter:"
-  const pollMillis = Math.max(1, Duration.toMillis(Duration.fromInputUnsafe(options?.poll ?? "50 millis")))
-  const timeout = Duration.fromInputUnsafe(options?.timeout ?? "1 second")
-  const redis = yield* Redis.Redis
-  const take = redis.eval(slidingLogScript)
-  const settle = redis.eval(slidingSettleScript)
-  const pause = redis.eval(slidingPauseScript)
-  const inspect = redis.eval(slidingStateScript)
-  // A ticket is dropped once its process has not asked for 20 polls.
-  const stale = pollMillis * 20
-  const bounded = <A>(effect: Effect.Effect<A, Redis.RedisError>) =>
-    Effect.timeoutOrElse(effect, {
-      duration: timeout,
-      orElse: () => Effect.fail(new Redis.RedisError({ cause: new Error("Redis command timed out") }))
-    })
-  return RateLimiterStore.of({
-    takeSync: undefined,
-    pollMillis,
-    take: (bucket, permits, now, hold, ticket) =>
-      Effect.mapError(
-        Effect.map(
-          bounded(
-            take(
-              redisKeys(prefix, bucket.key),
-              now,
-              bucket.window,
-              bucket.limit,
-              permits,
-              hold ?? "",
-              bucket.lease,
-              ticket ?? "",
-              stale
-            )
-          ),
-          Number
-        ),
-        storeError("take")
-      ),
-    settle: (bucket, hold, permits, now) =>
-      Effect.mapError(
-        Effect.asVoid(bounded(settle(redisKeys(prefix, bucket.key), now, bucket.window, hold, permits))),
-        storeError("settle")
-      ),
-    pause: (bucket, until, now) =>
-      Effect.mapError(Effect.asVoid(bounded(pause(redisKeys(prefix, bucket.key), until, now))), storeError("pause")),
-    inspect: (bucket, now) =>
-      Effect.mapError(
-        Effect.map(bounded(inspect(redisKeys(prefix, bucket.key), now, bucket.limit)), ([used, paused, next]) => ({
-          used: Number(used),
-          pausedUntil: Number(paused),
-          nextAvailableAt: Number(next)
-        })),
-        storeError("inspect")
-      )
-  })
-})
 
 // -----------------------------------------------------------------------------
 // Service
@@ -430,63 +355,88 @@ const exceeded = (bucket: Bucket, limit: number, retryAfterMillis: number) =>
   })
 
 /**
- * A store that cannot fail: when the shared store is unreachable, this process falls back to a
- * memory log of its own (logging once per outage) rather than stopping every request, limited to
- * `share` of each limit since the other processes are no longer visible. A 429 from the combined
- * traffic still pauses the bucket. The next successful call returns to the shared store.
+ * A store that cannot fail. Every grant is mirrored into a memory log of this process's own traffic;
+ * when the shared store is unreachable, that log decides (logging once per outage), limited to `share`
+ * of each limit since the other processes are no longer visible, and counting what this process sent
+ * just before. For one window after the store returns (it may have lost its log), what this process
+ * granted meanwhile is taken off the shared limit. A 429 from the combined traffic still pauses the bucket.
  */
 const guard = (
   store: RateLimiterStore["Service"],
   share: number,
   onDegraded: ((degraded: boolean) => void) | undefined
 ): InfallibleStore => {
-  const fallback = makeStoreMemory()
-  // Holds granted by the fallback settle there, whatever state the shared store is in by then.
+  const mirror = makeStoreMemory()
+  // Holds granted while degraded: their settle goes to the mirror only.
   const local = new Set<string>()
   let degraded = false
+  let recoveredAt = Number.NEGATIVE_INFINITY
+  const unbounded = (bucket: StoreBucket): StoreBucket => ({ ...bucket, limit: Number.POSITIVE_INFINITY })
   const reduced = (bucket: StoreBucket): StoreBucket =>
     share >= 1 ? bucket : { ...bucket, limit: Math.max(1, Math.floor(bucket.limit * share)) }
+  const answered = Effect.suspend(() => {
+    if (!degraded) return Effect.void
+    degraded = false
+    onDegraded?.(false)
+    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      recoveredAt = now
+      return Effect.logInfo("ProjectX rate limiter: the shared store is reachable again")
+    })
+  })
+  const failed = (error: RateLimiterError) =>
+    Effect.suspend(() => {
+      if (degraded) return Effect.void
+      degraded = true
+      onDegraded?.(true)
+      return Effect.logWarning(
+        `ProjectX rate limiter: the shared store failed; limiting in this process only (${Math.round(share * 100)} % of each limit)`
+      ).pipe(Effect.annotateLogs({ error: error.message }))
+    })
   const recover = <A>(effect: Effect.Effect<A, RateLimiterError>, orElse: Effect.Effect<A>): Effect.Effect<A> =>
     effect.pipe(
-      Effect.tap(() => {
-        if (!degraded) return Effect.void
-        degraded = false
-        onDegraded?.(false)
-        return Effect.logInfo("ProjectX rate limiter: the shared store is reachable again")
-      }),
-      Effect.catch((error) => {
-        if (degraded) return orElse
-        degraded = true
-        onDegraded?.(true)
-        return Effect.logWarning(
-          `ProjectX rate limiter: the shared store failed; limiting in this process only (${Math.round(share * 100)} % of each limit)`
-        ).pipe(Effect.annotateLogs({ error: error.message }), Effect.andThen(orElse))
-      })
+      Effect.tap(() => answered),
+      Effect.catch((error) => Effect.andThen(failed(error), orElse))
     )
   const fallbackTake = (bucket: StoreBucket, permits: number, now: number, hold?: string) =>
     Effect.sync(() => {
       const small = reduced(bucket)
-      const delay = fallback.takeSync!(small, Math.min(permits, small.limit), now, hold)
+      const delay = mirror.takeSync!(small, Math.min(permits, small.limit), now, hold)
       if (delay === 0 && hold !== undefined) local.add(hold)
       return delay
+    })
+  const sharedTake = (bucket: StoreBucket, permits: number, now: number, hold?: string, ticket?: string) =>
+    Effect.suspend(() => {
+      let target = bucket
+      if (now < recoveredAt + bucket.window) {
+        const mine = mirror.usedSync(bucket, now)
+        if (mine + permits > bucket.limit) {
+          return Effect.succeed(Math.max(1, finiteDelay(mirror.delaySync(bucket, permits, now), bucket.window)))
+        }
+        target = { ...bucket, limit: bucket.limit - mine }
+      }
+      return Effect.tap(store.take(target, permits, now, hold, ticket), (delay) =>
+        Effect.sync(() => {
+          if (delay === 0) mirror.takeSync!(unbounded(bucket), permits, now, hold)
+        })
+      )
     })
   return {
     takeSync: store.takeSync,
     pollMillis: Math.min(store.pollMillis, 1000),
     take: (bucket, permits, now, hold, ticket) =>
-      recover(store.take(bucket, permits, now, hold, ticket), fallbackTake(bucket, permits, now, hold)),
+      recover(sharedTake(bucket, permits, now, hold, ticket), fallbackTake(bucket, permits, now, hold)),
     settle: (bucket, hold, permits, now) => {
-      if (local.delete(hold))
-        return fallback.settle(reduced(bucket), hold, Math.min(permits, reduced(bucket).limit), now)
+      const mirrored = mirror.settle(bucket, hold, permits, now)
+      if (local.delete(hold)) return mirrored
       // A lost settle only keeps the permit until its lease ends: conservative, so no fallback needed.
-      return Effect.ignore(store.settle(bucket, hold, permits, now))
+      return Effect.andThen(mirrored, Effect.ignore(store.settle(bucket, hold, permits, now)))
     },
     pause: (bucket, until, now) =>
-      recover(store.pause(bucket, until, now), fallback.pause(bucket, until, now)).pipe(
-        // Pause the fallback too, so an outage that starts later still honours the 429.
-        Effect.andThen(fallback.pause(bucket, until, now))
+      recover(store.pause(bucket, until, now), Effect.void).pipe(
+        // Pause the mirror too, so an outage that starts later still honours the 429.
+        Effect.andThen(mirror.pause(bucket, until, now))
       ),
-    inspect: (bucket, now) => recover(store.inspect(bucket, now), fallback.inspect(reduced(bucket), now))
+    inspect: (bucket, now) => recover(store.inspect(bucket, now), mirror.inspect(reduced(bucket), now))
   } as InfallibleStore
 }
 
@@ -644,7 +594,8 @@ export class RateLimiter extends Context.Service<RateLimiter, RateLimiterShape>(
     readonly prefix?: string | undefined
     readonly poll?: Duration.Input | undefined
     readonly timeout?: Duration.Input | undefined
-  }): Layer.Layer<RateLimiterStore, never, Redis.Redis> => Layer.effect(RateLimiterStore, makeStoreRedis(options))
+  }): Layer.Layer<RateLimiterStore, never, Redis.Redis> =>
+    Layer.effect(RateLimiterStore, Effect.map(makeStoreRedis(options), RateLimiterStore.of))
 
   static readonly layerWithoutStore = (
     options: Options = {}

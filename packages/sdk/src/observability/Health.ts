@@ -11,6 +11,7 @@ import { CircuitBreaker, type GroupState } from "../client/CircuitBreaker.ts"
 import { GatewayClient, type TransportStats } from "../client/GatewayClient.ts"
 import { ProjectXConfig } from "../client/ProjectXConfig.ts"
 import { RateLimiter } from "../client/RateLimiter.ts"
+import { type SharedState, SharedStatus } from "../client/Shared.ts"
 
 export interface PoolStats {
   readonly origin: string
@@ -40,6 +41,10 @@ export interface HealthReport {
   readonly cache: BarCacheModule.Stats
   readonly http: { readonly pools: ReadonlyArray<PoolStats>; readonly maxConnectionsPerOrigin: number }
   readonly requests: TransportStats
+  /** Whether the rate budget, session and bar cache are shared through Redis right now. */
+  readonly shared: SharedState
+  /** True while a shared component runs on its local fallback (Redis unreachable). */
+  readonly degraded: boolean
   /** False when a circuit is open or the session has expired. */
   readonly healthy: boolean
 }
@@ -77,6 +82,8 @@ export class Health extends Context.Service<
     const cache = yield* BarCacheModule.BarCache
     const client = yield* GatewayClient
     const dispatcher = yield* Effect.serviceOption(NodeHttpClient.Dispatcher)
+    const sharedStatus = yield* Effect.serviceOption(SharedStatus)
+    const sharedOff: SharedState = { mode: "off", degraded: [] }
 
     const bucket = (name: "history" | "general") =>
       limiter.state(name).pipe(
@@ -111,6 +118,7 @@ export class Health extends Context.Service<
       const now = yield* Clock.currentTimeMillis
       const session = yield* auth.session
       const breakers = yield* breaker.states
+      const shared = Option.isSome(sharedStatus) ? yield* sharedStatus.value.state : sharedOff
       const report: HealthReport = {
         checkedAt: new Date(now),
         gateway: config.urls.api,
@@ -135,6 +143,8 @@ export class Health extends Context.Service<
         cache: yield* cache.stats,
         http: { pools: pools(), maxConnectionsPerOrigin: config.pool.connections },
         requests: yield* client.stats,
+        shared,
+        degraded: shared.mode === "degraded",
         healthy:
           !Object.values(breakers).some((b) => b._tag === "Open") &&
           !(Option.isSome(session) && now >= session.value.expiresAt)

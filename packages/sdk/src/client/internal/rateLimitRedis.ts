@@ -5,7 +5,10 @@
  * processes (a ticket per process head, dropped when its owner stops polling) so that processes are
  * served in arrival order. Each script runs atomically inside Redis; the keys share a hash tag.
  */
+import { Duration, Effect } from "effect"
+import { RateLimiterError, RateLimitStoreError } from "effect/persistence/RateLimiter"
 import * as Redis from "effect/persistence/Redis"
+import type { LaneKey } from "./rateLimitLane.ts"
 
 /** @internal The keys of one bucket: its log, its pause, its member counter, its queue and the queue's heartbeats. */
 export const redisKeys = (prefix: string, key: string) => {
@@ -153,3 +156,78 @@ end
 return { used, paused, math.ceil(nextat) }
 `
 }).withReturnType<readonly [used: number, pausedUntil: number, nextAvailableAt: number]>()
+
+const storeError = (operation: string) => (cause: Redis.RedisError) =>
+  new RateLimiterError({
+    reason: new RateLimitStoreError({ message: `Redis rate-limit store: ${operation} failed`, cause })
+  })
+
+/**
+ * The Redis store: one sorted set per bucket (see rateLimitRedis.ts), updated by Lua scripts so that
+ * every operation is atomic across processes. Times still come from each process's `Clock`, so the
+ * processes' clocks should agree (they do on one host; across hosts, NTP's few milliseconds).
+ */
+/** @internal The Redis store's operations (`RateLimiter.layerStoreRedis`). */
+export const makeStoreRedis = Effect.fnUntraced(function* (options?: {
+  readonly prefix?: string | undefined
+  /** How often a waiting process asks again (default 50 ms). */
+  readonly poll?: Duration.Input | undefined
+  /** Longest a Redis command may take before the store counts as unreachable (default 1 s). */
+  readonly timeout?: Duration.Input | undefined
+}) {
+  const prefix = options?.prefix ?? "projectx:ratelimiter:"
+  const pollMillis = Math.max(1, Duration.toMillis(Duration.fromInputUnsafe(options?.poll ?? "50 millis")))
+  const timeout = Duration.fromInputUnsafe(options?.timeout ?? "1 second")
+  const redis = yield* Redis.Redis
+  const take = redis.eval(slidingLogScript)
+  const settle = redis.eval(slidingSettleScript)
+  const pause = redis.eval(slidingPauseScript)
+  const inspect = redis.eval(slidingStateScript)
+  // A ticket is dropped once its process has not asked for 20 polls.
+  const stale = pollMillis * 20
+  const bounded = <A>(effect: Effect.Effect<A, Redis.RedisError>) =>
+    Effect.timeoutOrElse(effect, {
+      duration: timeout,
+      orElse: () => Effect.fail(new Redis.RedisError({ cause: new Error("Redis command timed out") }))
+    })
+  return {
+    takeSync: undefined,
+    pollMillis,
+    take: (bucket: LaneKey, permits: number, now: number, hold?: string, ticket?: string) =>
+      Effect.mapError(
+        Effect.map(
+          bounded(
+            take(
+              redisKeys(prefix, bucket.key),
+              now,
+              bucket.window,
+              bucket.limit,
+              permits,
+              hold ?? "",
+              bucket.lease,
+              ticket ?? "",
+              stale
+            )
+          ),
+          Number
+        ),
+        storeError("take")
+      ),
+    settle: (bucket: LaneKey, hold: string, permits: number, now: number) =>
+      Effect.mapError(
+        Effect.asVoid(bounded(settle(redisKeys(prefix, bucket.key), now, bucket.window, hold, permits))),
+        storeError("settle")
+      ),
+    pause: (bucket: LaneKey, until: number, now: number) =>
+      Effect.mapError(Effect.asVoid(bounded(pause(redisKeys(prefix, bucket.key), until, now))), storeError("pause")),
+    inspect: (bucket: LaneKey, now: number) =>
+      Effect.mapError(
+        Effect.map(bounded(inspect(redisKeys(prefix, bucket.key), now, bucket.limit)), ([used, paused, next]) => ({
+          used: Number(used),
+          pausedUntil: Number(paused),
+          nextAvailableAt: Number(next)
+        })),
+        storeError("inspect")
+      )
+  }
+})
