@@ -531,6 +531,32 @@ describe("RateLimiter", () => {
     afterAll(async () => {
       await server?.stop()
     })
+    it("holds a permit until it is settled, and serves waiting processes in arrival order", async () => {
+      const NodeRedis = await import("@effect/platform-node/NodeRedis")
+      const program = Effect.gen(function* () {
+        const store = yield* Effect.provide(
+          Effect.service(RateLimiter.RateLimiterStore),
+          Limiter.layerStoreRedis({ prefix: `hold:${Date.now()}:` })
+        )
+        const bucket = { key: "scope:general", limit: 1, window: 1_000, lease: 60_000 }
+        const t = 1_700_000_000_000
+        expect(yield* store.take(bucket, 1, t, "h1")).toBe(0)
+        // In flight: five seconds later it still occupies the window (the Gateway may not have counted it yet).
+        expect(yield* store.take(bucket, 1, t + 5_000)).toBeGreaterThan(0)
+        yield* store.settle(bucket, "h1", 1, t + 5_000)
+        expect(yield* store.take(bucket, 1, t + 5_999)).toBeGreaterThan(0)
+        // Two processes wait, A first; when room appears B may not overtake A.
+        expect(yield* store.take(bucket, 1, t + 5_100, undefined, "A")).toBeGreaterThan(0)
+        expect(yield* store.take(bucket, 1, t + 5_200, undefined, "B")).toBeGreaterThan(0)
+        expect(yield* store.take(bucket, 1, t + 6_000, undefined, "B")).toBeGreaterThan(0)
+        expect(yield* store.take(bucket, 1, t + 6_000, undefined, "A")).toBe(0)
+        expect(yield* store.take(bucket, 1, t + 7_000, undefined, "B")).toBe(0)
+      })
+      await Effect.runPromise(
+        program.pipe(Effect.provide(NodeRedis.layer({ url: server!.url }).pipe(Layer.orDie)), Effect.scoped)
+      )
+    })
+
     it("answers exactly like the memory store over a random sequence of operations", async () => {
       const NodeRedis = await import("@effect/platform-node/NodeRedis")
       const program = Effect.gen(function* () {

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Endpoints } from "@projectx-effect/gateway"
 import { Simulator } from "@projectx-effect/simulator"
-import { Array as Arr, Effect, Layer } from "effect"
+import { Array as Arr, ConfigProvider, Effect, Layer } from "effect"
 import { GatewayClient } from "../src/client/GatewayClient.ts"
 import * as BarCache from "../src/market/BarCache.ts"
 import { MarketData } from "../src/market/MarketData.ts"
@@ -189,5 +189,28 @@ describe.skipIf(skipReason !== undefined)("shared on Redis", () => {
         )
       ),
     90_000
+  )
+
+  it.live(
+    "PROJECTX_REDIS_URL turns shared mode on through layerConfig; without it nothing is shared",
+    () =>
+      Effect.gen(function* () {
+        const sim = yield* Simulator.Simulator
+        const env = {
+          PROJECT_X_USERNAME: Simulator.credentials.userName,
+          PROJECT_X_API_KEY: Simulator.credentials.apiKey,
+          PROJECTX_API_URL: sim.url
+        }
+        const modeWith = (vars: Record<string, string>) =>
+          Health.use((h) => h.check).pipe(
+            Effect.map((r) => r.shared.mode),
+            Effect.provide(
+              ProjectX.layerConfig().pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: vars }))))
+            )
+          )
+        expect(yield* modeWith(env)).toBe("off")
+        expect(yield* modeWith({ ...env, PROJECTX_REDIS_URL: `${redis.url}/5` })).toBe("shared")
+      }).pipe(Effect.provide(Simulator.layer({ tradingHours: "always" }))),
+    60_000
   )
 })
