@@ -130,7 +130,7 @@ const sharedInfra = (shared: SharedOptions | undefined): Layer.Layer<Redis.Redis
 /** Every service, given `ProjectXConfig` and a platform `HttpClient`. */
 export const layerServices = (
   options: LayerOptions = {}
-): Layer.Layer<Exclude<Services, ProjectXConfig>, never, ProjectXConfig | HttpClient.HttpClient> => {
+): Layer.Layer<Exclude<Services, ProjectXConfig>, ConfigurationError, ProjectXConfig | HttpClient.HttpClient> => {
   const shared = sharedInfra(options.shared)
   const infra = Layer.mergeAll(rateLimiterFromConfig(options.shared), CircuitBreaker.layer, barCache(options)).pipe(
     Layer.provideMerge(shared)

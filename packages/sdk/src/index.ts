@@ -23,11 +23,4 @@ export * as RateLimiter from "./client/RateLimiter.ts"
 export * as Shared from "./client/Shared.ts"
 export * as Telemetry from "./observability/Telemetry.ts"
 export * as Trades from "./trading/Trades.ts"
-export {
-  AccountNotFound,
-  AmbiguousOrder,
-  ConfigurationError,
-  ContractNotFound,
-  GatewayError,
-  ValidationError
-} from "./client/Errors.ts"
+export * from "./client/publicErrors.ts"

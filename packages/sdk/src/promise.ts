@@ -52,14 +52,7 @@ export type {
   ProbeReport
 }
 export { AggregateBarUnit, OrderSide, OrderStatus, OrderType, PositionType } from "@projectx-effect/gateway"
-export {
-  AccountNotFound,
-  AmbiguousOrder,
-  ConfigurationError,
-  ContractNotFound,
-  GatewayError,
-  ValidationError
-} from "./client/Errors.ts"
+export * from "./client/publicErrors.ts"
 
 /** Per-call options. */
 export interface CallOptions {

@@ -53,6 +53,41 @@ describe("MarketData.plan", () => {
   )
 })
 
+describe("MarketData.plan: bounded work", () => {
+  const defaults = { live: false, timeZone: "America/Chicago" }
+  it.effect("a 10-year one-second range is refused before any request, naming 15,769 requests and ≈ 2.6 h", () =>
+    Effect.gen(function* () {
+      const request = { contractId, unit: "second" as const, days: 3652.5 }
+      const error = yield* Effect.flip(plan(request, contractId, NOW, defaults))
+      assert(error instanceof ValidationError)
+      expect(error.field).toBe("maxRequests")
+      expect(error.message).toContain("needs 15779")
+      expect(error.message).toContain("≈ 2.6 h at 50 requests per 30 s")
+      expect(error.message).toContain("maxRequests: 15779")
+      // The explicit option allows it.
+      const allowed = yield* plan({ ...request, maxRequests: 15_779 }, contractId, NOW, defaults)
+      expect(allowed.chunks).toHaveLength(15_779)
+    })
+  )
+
+  it.effect("days: 1e9 and other absurd ranges fail fast with a typed error, allocating nothing", () =>
+    Effect.gen(function* () {
+      const absurd = [
+        [{ unit: "second" as const, days: 1e9 }, "days"],
+        [{ unit: "second" as const, days: 1e6 }, "maxRequests"],
+        [{ unit: "minute" as const, days: 1, limit: 1e9 }, "limit"],
+        [{ unit: "month" as const, unitNumber: 100_000, days: 1 }, "unitNumber"],
+        [{ unit: "minute" as const, days: 1, maxRequests: Number.POSITIVE_INFINITY }, "maxRequests"]
+      ] as const
+      for (const [request, field] of absurd) {
+        const error = yield* Effect.flip(plan({ contractId, ...request }, contractId, NOW, defaults))
+        assert(error instanceof ValidationError)
+        expect(error.field).toBe(field)
+      }
+    })
+  )
+})
+
 describe("MarketData.bars against the simulator", () => {
   it.live("a 60,000-bar 1-minute range takes three requests and matches the simulator's own series", () =>
     Effect.gen(function* () {

@@ -2,40 +2,44 @@ import { describe, expect, it } from "@effect/vitest"
 import { OrderStatus } from "@projectx-effect/gateway"
 import { Effect, Random, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import { AmbiguousOrder, GatewayError, HttpStatus, ValidationError } from "../src/client/Errors.ts"
+import { AmbiguousOrder, GatewayError, HttpStatus, OutcomeUnknown, ValidationError } from "../src/client/Errors.ts"
 import { generateTag, Orders, type PlaceOrderInput } from "../src/trading/Orders.ts"
 import { dropped, type Fake, makeFake, makeOrder, rejected, timeout, tradingLayer } from "./support/tradingFake.ts"
 
 const NOW = Date.UTC(2025, 9, 15, 14, 30)
 const MNQ = "CON.F.US.MNQ.Z25"
 
-const run = <A, E>(fake: Fake, effect: Effect.Effect<A, E, Orders>, options: Parameters<typeof tradingLayer>[1] = {}) =>
+type Body<A, E> = (orders: Orders["Service"]) => Effect.Effect<A, E, Orders>
+
+/** Runs `body` with the Orders service over `fake`, the TestClock at NOW. */
+const run = <A, E>(fake: Fake, body: Body<A, E>, options: Parameters<typeof tradingLayer>[1] = {}) =>
   Effect.gen(function* () {
     yield* TestClock.setTime(NOW)
-    return yield* effect
+    return yield* body(yield* Orders)
   }).pipe(Effect.provide(tradingLayer(fake, options)))
 
-const runLive = <A, E>(
-  fake: Fake,
-  effect: Effect.Effect<A, E, Orders>,
-  options: Parameters<typeof tradingLayer>[1] = {}
-) => effect.pipe(Effect.provide(tradingLayer(fake, { orders: { lookupBackoff: "1 millis" }, ...options })))
+/** As `run`, on the live clock (lookups that back off between retries). */
+const runLive = <A, E>(fake: Fake, body: Body<A, E>, options: Parameters<typeof tradingLayer>[1] = {}) =>
+  Effect.flatMap(Orders, body).pipe(
+    Effect.provide(tradingLayer(fake, { orders: { lookupBackoff: "1 millis" }, ...options }))
+  )
+
+/** A resting buy limit: the order most tests act on. */
+const limitAt = (limitPrice: number): PlaceOrderInput => ({
+  type: "limit",
+  contractId: MNQ,
+  side: "buy",
+  size: 1,
+  limitPrice
+})
 
 const market: PlaceOrderInput = { type: "market", contractId: MNQ, side: "buy", size: 1 }
-
-/** Warms the account and contract caches, then counts requests from zero. */
-const warm = Effect.gen(function* () {
-  const orders = yield* Orders
-  yield* orders.place(market)
-})
 
 describe("Orders.place", () => {
   it.effect("sends a market order with a generated, seeded customTag and returns id and tag", () => {
     const fake = makeFake()
-    return run(
-      fake,
+    return run(fake, (orders) =>
       Effect.gen(function* () {
-        const orders = yield* Orders
         const placed = yield* orders.place(market).pipe(Random.withSeed("tags"))
         expect(placed.customTag).toMatch(/^px-[0-9a-z]+-[0-9a-z]{8}$/)
         expect(placed.customTag).toBe(yield* generateTag.pipe(Random.withSeed("tags")))
@@ -57,10 +61,8 @@ describe("Orders.place", () => {
 
   it.effect("reads the order back when asked", () => {
     const fake = makeFake()
-    return run(
-      fake,
+    return run(fake, (orders) =>
       Effect.gen(function* () {
-        const orders = yield* Orders
         const placed = yield* orders.place({ ...market, readBack: true })
         expect(placed.order).toMatchObject({ id: placed.orderId, customTag: placed.customTag })
         expect(fake.count("SearchOrderById")).toBe(1)
@@ -70,10 +72,8 @@ describe("Orders.place", () => {
 
   it.effect("resolves a symbol to the front month and sends brackets signed for the side", () => {
     const fake = makeFake()
-    return run(
-      fake,
+    return run(fake, (orders) =>
       Effect.gen(function* () {
-        const orders = yield* Orders
         yield* orders.place({
           type: "limit",
           contractId: "MNQ",
@@ -135,12 +135,10 @@ describe("Orders.place", () => {
   for (const [name, input, field] of violations) {
     it.effect(`refuses ${name} before any request`, () => {
       const fake = makeFake()
-      return run(
-        fake,
+      return run(fake, (orders) =>
         Effect.gen(function* () {
-          yield* warm
+          yield* orders.place(market) // warms the account and contract caches
           const before = fake.count()
-          const orders = yield* Orders
           const error = yield* Effect.flip(orders.place(input as PlaceOrderInput))
           expect(error).toBeInstanceOf(ValidationError)
           expect((error as ValidationError).field).toBe(field)
@@ -152,10 +150,8 @@ describe("Orders.place", () => {
 
   it.effect("explains the bracket sign rule", () => {
     const fake = makeFake()
-    return run(
-      fake,
+    return run(fake, (orders) =>
       Effect.gen(function* () {
-        const orders = yield* Orders
         const error = (yield* Effect.flip(orders.place({ ...market, stopLoss: { ticks: 8 } }))) as ValidationError
         expect(error.message).toContain("buy (long) entry")
         expect(error.message).toContain("stop loss must be below the fill: negative ticks")
@@ -170,10 +166,8 @@ describe("Orders.place", () => {
     fake.override("PlaceOrder", () =>
       Effect.fail(rejected("PlaceOrder", 2, "OrderRejected", "Brackets cannot be used with Position Brackets."))
     )
-    return run(
-      fake,
+    return run(fake, (orders) =>
       Effect.gen(function* () {
-        const orders = yield* Orders
         const error = yield* Effect.flip(orders.place(market))
         expect(error).toBeInstanceOf(GatewayError)
         expect(error.message).toContain("OrderRejected")
@@ -189,10 +183,8 @@ describe("Orders.place", () => {
       makeOrder(state, request)
       return dropped("PlaceOrder")
     })
-    return run(
-      fake,
+    return run(fake, (orders) =>
       Effect.gen(function* () {
-        const orders = yield* Orders
         const placed = yield* orders.place(market)
         expect(placed.reconciled).toBe(true)
         expect(placed.order?.customTag).toBe(placed.customTag)
@@ -209,10 +201,8 @@ describe("Orders.place", () => {
     const fake = makeFake()
     let attempts = 0
     fake.override("PlaceOrder", () => (++attempts === 1 ? timeout("PlaceOrder") : undefined))
-    return run(
-      fake,
+    return run(fake, (orders) =>
       Effect.gen(function* () {
-        const orders = yield* Orders
         const placed = yield* orders.place(market)
         expect(placed).toMatchObject({ sends: 2, reconciled: false })
         const tags = fake.state.calls.filter((c) => c.endpoint === "PlaceOrder").map((c) => c.request.customTag)
@@ -229,13 +219,13 @@ describe("Orders.place", () => {
     )
     return run(
       fake,
-      Effect.gen(function* () {
-        const orders = yield* Orders
-        const error = yield* Effect.flip(orders.place({ ...market, customTag: "t-1" }))
-        expect(error).toBeInstanceOf(AmbiguousOrder)
-        expect(error).toMatchObject({ customTag: "t-1", accountId: 11 })
-        expect(fake.count("PlaceOrder")).toBe(2)
-      }),
+      (orders) =>
+        Effect.gen(function* () {
+          const error = yield* Effect.flip(orders.place({ ...market, customTag: "t-1" }))
+          expect(error).toBeInstanceOf(AmbiguousOrder)
+          expect(error).toMatchObject({ customTag: "t-1", accountId: 11 })
+          expect(fake.count("PlaceOrder")).toBe(2)
+        }),
       { orders: { maxResends: 1 } }
     )
   })
@@ -244,10 +234,8 @@ describe("Orders.place", () => {
     const fake = makeFake()
     fake.override("PlaceOrder", () => timeout("PlaceOrder"))
     fake.override("SearchOrder", () => timeout("SearchOrder"))
-    return runLive(
-      fake,
+    return runLive(fake, (orders) =>
       Effect.gen(function* () {
-        const orders = yield* Orders
         const error = yield* Effect.flip(orders.place(market))
         expect(error).toBeInstanceOf(AmbiguousOrder)
         expect(error.message).toContain("lookup by tag failed")
@@ -265,10 +253,8 @@ describe("Orders.place", () => {
     })
     let searches = 0
     fake.override("SearchOrder", () => (++searches < 3 ? dropped("SearchOrder") : undefined))
-    return runLive(
-      fake,
+    return runLive(fake, (orders) =>
       Effect.gen(function* () {
-        const orders = yield* Orders
         const placed = yield* orders.place(market)
         expect(placed.reconciled).toBe(true)
         expect(fake.count("PlaceOrder")).toBe(1)
@@ -284,10 +270,8 @@ describe("Orders.place", () => {
       makeOrder(state, request) // the first send lands now; the resend is the duplicate
       return Effect.fail(rejected("PlaceOrder", 2, "OrderRejected", "customTag must be unique"))
     })
-    return run(
-      fake,
+    return run(fake, (orders) =>
       Effect.gen(function* () {
-        const orders = yield* Orders
         const placed = yield* orders.place(market)
         expect(placed.reconciled).toBe(true)
         expect(fake.state.orders).toHaveLength(1)
@@ -296,20 +280,56 @@ describe("Orders.place", () => {
   })
 })
 
+describe("Orders.place: a tag already in use", () => {
+  it.effect(
+    "a resend refused because the tag is in use, with the order not found, is AmbiguousOrder, never Rejected",
+    () => {
+      const fake = makeFake()
+      let attempts = 0
+      fake.override("PlaceOrder", () =>
+        ++attempts === 1
+          ? timeout("PlaceOrder")
+          : Effect.fail(rejected("PlaceOrder", 2, "OrderRejected", "Custom tag 'x' is already in use on this account."))
+      )
+      return run(fake, (orders) =>
+        Effect.gen(function* () {
+          const error = yield* Effect.flip(orders.place({ ...market, customTag: "t-in-use" }))
+          expect(error).toBeInstanceOf(AmbiguousOrder)
+          expect(error).toMatchObject({ customTag: "t-in-use" })
+          // The wide lookup ran after the refusal: a week back on the Gateway's clock.
+          const searches = fake.state.calls.filter((c) => c.endpoint === "SearchOrder")
+          expect(searches.at(-1)?.request.startTimestamp.getTime()).toBe(NOW - 7 * 86_400_000)
+        })
+      )
+    }
+  )
+
+  it.effect("the id a tag-in-use refusal names is read back and returned", () => {
+    const fake = makeFake()
+    let attempts = 0
+    let holder = 0
+    fake.override("PlaceOrder", (request, state) => {
+      if (++attempts === 1) return timeout("PlaceOrder")
+      // The first send landed long ago on the Gateway's clock: outside any window, but the message names it.
+      holder = makeOrder(state, request).id
+      state.orders = state.orders.map((o) => (o.id === holder ? { ...o, creationTimestamp: new Date(0) } : o))
+      return Effect.fail(rejected("PlaceOrder", 2, "OrderRejected", `customTag already used by order ${holder}`))
+    })
+    return run(fake, (orders) =>
+      Effect.gen(function* () {
+        const placed = yield* orders.place(market)
+        expect(placed).toMatchObject({ orderId: holder, reconciled: true, sends: 2 })
+      })
+    )
+  })
+})
+
 describe("Orders.modify / cancel", () => {
   it.effect("checks modified prices against the order's contract before sending", () => {
     const fake = makeFake()
-    return run(
-      fake,
+    return run(fake, (orders) =>
       Effect.gen(function* () {
-        const orders = yield* Orders
-        const { orderId } = yield* orders.place({
-          type: "limit",
-          contractId: MNQ,
-          side: "buy",
-          size: 1,
-          limitPrice: 20000
-        })
+        const { orderId } = yield* orders.place(limitAt(20000))
         const error = yield* Effect.flip(orders.modify({ orderId, limitPrice: 20000.1 }))
         expect(error).toMatchObject({ _tag: "ValidationError", field: "limitPrice" })
         expect(fake.count("ModifyOrder")).toBe(0)
@@ -324,16 +344,65 @@ describe("Orders.modify / cancel", () => {
     )
   })
 
-  it.effect("an ambiguous modify is returned, never resent", () => {
+  it.effect("a modify whose reply was lost is settled by reading the order back and comparing", () => {
+    const fake = makeFake()
+    fake.override("ModifyOrder", (request, state) => {
+      // The change lands, the reply does not.
+      state.orders = state.orders.map((o) => (o.id === request.orderId ? { ...o, size: request.size } : o))
+      return dropped("ModifyOrder")
+    })
+    return run(fake, (orders) =>
+      Effect.gen(function* () {
+        const { orderId } = yield* orders.place(limitAt(20000))
+        yield* orders.modify({ orderId, size: 3 })
+        expect(fake.count("ModifyOrder")).toBe(1)
+        expect(fake.count("SearchOrderById")).toBe(1)
+      })
+    )
+  })
+
+  it.effect("a lost modify whose change is not visible is OutcomeUnknown naming what the order shows", () => {
     const fake = makeFake()
     fake.override("ModifyOrder", () => timeout("ModifyOrder"))
-    return run(
-      fake,
+    return run(fake, (orders) =>
       Effect.gen(function* () {
-        const orders = yield* Orders
-        const error = yield* Effect.flip(orders.modify({ orderId: 5, size: 3 }))
-        expect(error).toMatchObject({ _tag: "GatewayError", reason: { _tag: "Timeout" } })
+        const { orderId } = yield* orders.place(limitAt(20000))
+        const error = yield* Effect.flip(orders.modify({ orderId, size: 3 }))
+        expect(error).toBeInstanceOf(OutcomeUnknown)
+        expect(error.message).toContain("size 1 (asked 3)")
         expect(fake.count("ModifyOrder")).toBe(1)
+      })
+    )
+  })
+
+  it.effect("a lost cancel of an order that filled meanwhile is a definite failure, not a success", () => {
+    const fake = makeFake()
+    fake.override("CancelOrder", (request, state) => {
+      state.orders = state.orders.map((o) => (o.id === request.orderId ? { ...o, status: OrderStatus.Filled } : o))
+      return Effect.fail(
+        new GatewayError({ operation: "CancelOrder", reason: HttpStatus.make({ status: 502, body: "" }) })
+      )
+    })
+    return run(fake, (orders) =>
+      Effect.gen(function* () {
+        const { orderId } = yield* orders.place(limitAt(20000))
+        const error = yield* Effect.flip(orders.cancel(orderId))
+        expect(error).toMatchObject({ _tag: "GatewayError", reason: { name: "NotCancellable" } })
+        expect(error.message).toContain("filled")
+        expect(fake.count("CancelOrder")).toBe(1)
+      })
+    )
+  })
+
+  it.effect("a lost cancel of an order still open is OutcomeUnknown, never resent", () => {
+    const fake = makeFake()
+    fake.override("CancelOrder", () => timeout("CancelOrder"))
+    return run(fake, (orders) =>
+      Effect.gen(function* () {
+        const { orderId } = yield* orders.place(limitAt(20000))
+        const error = yield* Effect.flip(orders.cancel(orderId))
+        expect(error).toMatchObject({ _tag: "OutcomeUnknown", subject: `order ${orderId}` })
+        expect(fake.count("CancelOrder")).toBe(1)
       })
     )
   })
@@ -344,17 +413,9 @@ describe("Orders.modify / cancel", () => {
       state.orders = state.orders.map((o) => (o.id === request.orderId ? { ...o, status: OrderStatus.Cancelled } : o))
       return dropped("CancelOrder")
     })
-    return run(
-      fake,
+    return run(fake, (orders) =>
       Effect.gen(function* () {
-        const orders = yield* Orders
-        const { orderId } = yield* orders.place({
-          type: "limit",
-          contractId: MNQ,
-          side: "buy",
-          size: 1,
-          limitPrice: 20000
-        })
+        const { orderId } = yield* orders.place(limitAt(20000))
         yield* orders.cancel(orderId)
         expect(fake.count("CancelOrder")).toBe(1)
         expect(fake.count("SearchOrderById")).toBe(1)
@@ -366,12 +427,10 @@ describe("Orders.modify / cancel", () => {
 describe("Orders queries", () => {
   it.effect("v2/query walks every page by row offset", () => {
     const fake = makeFake()
-    return run(
-      fake,
+    return run(fake, (orders) =>
       Effect.gen(function* () {
         for (let i = 0; i < 250; i++)
           makeOrder(fake.state, { accountId: 11, contractId: MNQ, type: 2, side: 0, size: 1 })
-        const orders = yield* Orders
         const all = yield* orders.query({ statuses: [OrderStatus.Open] })
         expect(all).toHaveLength(250)
         expect(new Set(all.map((o) => o.id)).size).toBe(250)
@@ -386,10 +445,8 @@ describe("Orders queries", () => {
 
   it.effect("search defaults to the last 24 hours and refuses start after end", () => {
     const fake = makeFake()
-    return run(
-      fake,
+    return run(fake, (orders) =>
       Effect.gen(function* () {
-        const orders = yield* Orders
         yield* orders.search()
         const request = fake.state.calls.find((c) => c.endpoint === "SearchOrder")?.request
         expect(request.endTimestamp.getTime()).toBe(NOW)
@@ -402,15 +459,11 @@ describe("Orders queries", () => {
 
   it.effect("cancelAll reports each order's outcome instead of stopping at the first failure", () => {
     const fake = makeFake()
-    return run(
-      fake,
+    return run(fake, (orders) =>
       Effect.gen(function* () {
-        const orders = yield* Orders
         const ids: Array<number> = []
         for (const price of [20000, 20001, 20002]) {
-          ids.push(
-            (yield* orders.place({ type: "limit", contractId: MNQ, side: "buy", size: 1, limitPrice: price })).orderId
-          )
+          ids.push((yield* orders.place(limitAt(price))).orderId)
         }
         fake.override("CancelOrder", (request) =>
           request.orderId === ids[1] ? Effect.fail(rejected("CancelOrder", 3, "Rejected", "engine refused")) : undefined

@@ -4,7 +4,7 @@ import { Effect } from "effect"
 import { ValidationError } from "../src/client/Errors.ts"
 import { Positions } from "../src/trading/Positions.ts"
 import { OrderStatus } from "@projectx-effect/gateway"
-import { dropped, makeFake, makeOrder, rejected, tradingLayer } from "./support/tradingFake.ts"
+import { dropped, makeFake, makeOrder, rejected, timeout, tradingLayer } from "./support/tradingFake.ts"
 
 const position = (contractId: string, size: number, type: 1 | 2 = 1): Position => ({
   id: size,
@@ -54,6 +54,32 @@ describe("Positions", () => {
       const positions = yield* Positions
       yield* positions.close("CON.F.US.MNQ.Z25")
       expect(fake.count("ClosePosition")).toBe(1)
+    }).pipe(Effect.provide(tradingLayer(fake)))
+  })
+
+  it.effect("a lost close that the read-back shows still open is OutcomeUnknown with the size seen", () => {
+    const fake = makeFake({ positions: [position("CON.F.US.MNQ.Z25", 3)] })
+    fake.override("ClosePosition", () => timeout("ClosePosition"))
+    return Effect.gen(function* () {
+      const positions = yield* Positions
+      const error = yield* Effect.flip(positions.close("CON.F.US.MNQ.Z25"))
+      expect(error).toMatchObject({ _tag: "OutcomeUnknown", subject: "the CON.F.US.MNQ.Z25 position" })
+      expect(error.message).toContain("3 contract(s) open, expected 0")
+      expect(fake.count("ClosePosition")).toBe(1)
+    }).pipe(Effect.provide(tradingLayer(fake)))
+  })
+
+  it.effect("a lost partial close is settled by the size left", () => {
+    const fake = makeFake({ positions: [position("CON.F.US.MNQ.Z25", 3)] })
+    fake.override("PartialClosePosition", (request, state) => {
+      state.positions = state.positions.map((p) => ({ ...p, size: p.size - request.size }))
+      return dropped("PartialClosePosition")
+    })
+    return Effect.gen(function* () {
+      const positions = yield* Positions
+      yield* positions.partialClose("CON.F.US.MNQ.Z25", 2)
+      expect(fake.state.positions[0]?.size).toBe(1)
+      expect(fake.count("PartialClosePosition")).toBe(1)
     }).pipe(Effect.provide(tradingLayer(fake)))
   })
 

@@ -26,7 +26,9 @@ import type { EngineOptions } from "./internal/Engine.ts"
 import type { FaultRule } from "./internal/Faults.ts"
 import { hashString } from "./internal/Hash.ts"
 import { registerApi } from "./internal/Http.ts"
-import type { TradingHours } from "./internal/Market.ts"
+import type { HubSettings } from "./internal/hubs/HubServer.ts"
+import { registerHubs } from "./internal/hubs/Routes.ts"
+import type { DayBars, TradingHours } from "./internal/Market.ts"
 import { type BucketLimit, defaultRateLimits } from "./internal/RateLimits.ts"
 import type { ClockMode } from "./internal/SimClock.ts"
 import { type Config, SimState } from "./internal/State.ts"
@@ -67,8 +69,23 @@ export interface Options {
   readonly faultSeed?: number | undefined
   /** First day with bars (default 2020-01-01). */
   readonly historyStart?: Instant | undefined
-  /** `weekdays` (default): trades Monday–Friday around the clock, UTC; `always`: never closes. */
+  /**
+   * `cme` (default): CME Globex hours, Sunday 17:00 to Friday 16:00 America/Chicago with the daily
+   * halt 16:00–17:00 CT and the CME holiday table (2025–2027); `always`: never closes.
+   */
   readonly tradingHours?: TradingHours | undefined
+  /** Where day, week and month bars cut: `utc` (default, 00:00 UTC as the Gateway's), `session` (17:00 CT). */
+  readonly dayBars?: DayBars | undefined
+  /**
+   * Contract/search also lists the three deferred quarterly months of each root, in a scrambled order
+   * (default false: front months only, as the Gateway documents). searchById resolves any month anyway.
+   */
+  readonly deferredMonths?: boolean | undefined
+  /**
+   * History/retrieveBars with a limit over 20,000: `reject` (default: code 4 LimitInvalid with a
+   * message) or `clamp` (serve 20,000). The real server's choice is not documented.
+   */
+  readonly barsOverLimit?: "reject" | "clamp" | undefined
   /** Largest quantity a resting order fills per evaluated step (default 50; 0 = no limit). */
   readonly maxFillPerStep?: number | undefined
   /** Whether StopLimit orders are accepted (default "reject": the docs do not list them). */
@@ -77,6 +94,11 @@ export interface Options {
   readonly closeContractCancelsBrackets?: boolean | undefined
   /** Replace the seeded users (default: Seed.users). */
   readonly users?: ReadonlyArray<Seed.SeedUser> | undefined
+  /**
+   * The realtime hubs (`/hubs/user`, `/hubs/market`): keep-alive interval, market event rate, depth levels,
+   * quote deltas, user-event wrapper, single session, token expiry (see SimulatorAdmin.HubSettings).
+   */
+  readonly hubs?: Partial<HubSettings> | undefined
 }
 
 /** The documented login of the seeded `demo` user, ready to send to `Auth/loginKey`. */
@@ -125,9 +147,13 @@ const resolve = (options: Options): Config => {
     faults: options.faults ?? [],
     faultSeed: options.faultSeed ?? (seed ^ 0x5f3759df) >>> 0,
     historyStartMs: toMillis(options.historyStart ?? "2020-01-01T00:00:00Z", "historyStart"),
-    tradingHours: options.tradingHours ?? "weekdays",
+    tradingHours: options.tradingHours ?? "cme",
+    dayBars: options.dayBars ?? "utc",
+    deferredMonths: options.deferredMonths ?? false,
+    barsOverLimit: options.barsOverLimit ?? "reject",
     engine,
-    users: options.users ?? Seed.users
+    users: options.users ?? Seed.users,
+    hubs: options.hubs ?? {}
   }
 }
 
@@ -140,11 +166,27 @@ export const layer = (options: Options = {}): Layer.Layer<Simulator, ServeError>
     Effect.sync(() => {
       const config = resolve(options)
       const server = createServer({ keepAliveTimeout: 65_000 })
+      // Effect's NodeHttpServer answers every upgrade through its router; hub upgrades are taken before
+      // it sees them, so the SignalR connections live on a plain `ws` socket.
+      let hubs: SimState | undefined
+      const emit = server.emit.bind(server)
+      server.emit = ((event: string, ...args: Array<any>) => {
+        if (event === "upgrade" && hubs !== undefined && hubs.hubs.handleUpgrade(args[0], args[1], args[2])) return true
+        return emit(event, ...args)
+      }) as typeof server.emit
       const StateLive = Layer.effect(
         SimulatorState,
         Effect.gen(function* () {
           const clock = yield* Clock.Clock
-          return new SimState(config, () => clock.currentTimeMillisUnsafe())
+          const state = new SimState(config, () => clock.currentTimeMillisUnsafe())
+          hubs = state
+          yield* Effect.addFinalizer(() =>
+            Effect.sync(() => {
+              hubs = undefined
+              state.hubs.shutdown()
+            })
+          )
+          return state
         })
       )
       const Routes = Layer.effectDiscard(
@@ -153,6 +195,7 @@ export const layer = (options: Options = {}): Layer.Layer<Simulator, ServeError>
           const state = yield* SimulatorState
           yield* registerApi(router, state)
           yield* registerAdmin(router, state)
+          yield* registerHubs(router, state)
         })
       )
       const Serve = HttpRouter.serve(Routes, { disableLogger: true, disableListenLog: true })

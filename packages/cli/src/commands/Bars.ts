@@ -1,7 +1,8 @@
 /**
  * `projectx bars <symbol>`: historical bars as a table, JSON, an Arrow IPC file or CSV. A range that
  * needs more than one Gateway request shows a progress bar on stderr (TTY only); the summary line
- * goes to stderr too, so stdout stays clean for pipes.
+ * goes to stderr too, so stdout stays clean for pipes. A range above the SDK's request cap shows its
+ * estimate and runs only with `--yes`.
  */
 import { Bars, Instruments, MarketData } from "@projectx-effect/sdk"
 import { Effect, FileSystem, Option } from "effect"
@@ -80,6 +81,10 @@ export const bars = Command.make(
       Flag.withDescription("Include the bar still forming"),
       Flag.withDefault(false)
     ),
+    yes: Flag.Boolean("yes").pipe(
+      Flag.withDescription("Download a range that needs more requests than the SDK's cap (it says how long)"),
+      Flag.withDefault(false)
+    ),
     out: Flag.String("out").pipe(
       Flag.withDescription("Write to a file: .arrow (Arrow IPC file) or .csv"),
       Flag.withMetavar("file"),
@@ -94,7 +99,7 @@ export const bars = Command.make(
         const end = Option.isSome(input.end) ? yield* parseInstant("end", input.end.value) : undefined
         const days = Option.getOrUndefined(input.days) ?? (start === undefined ? 1 : undefined)
         const format = Option.isSome(input.out) ? yield* outFormat(input.out.value) : undefined
-        const request: MarketData.BarsRequest = {
+        let request: MarketData.BarsRequest = {
           symbol: input.symbol,
           unit: input.unit,
           unitNumber: input.every,
@@ -105,6 +110,20 @@ export const bars = Command.make(
           ...(Option.isSome(input.limit) ? { limit: input.limit.value } : {})
         }
         const md = yield* MarketData.MarketData
+        // Above the cap the SDK refuses with the count and the time it would take: show that, and go on
+        // only when told to.
+        const capped = yield* Effect.result(md.plan(request))
+        if (
+          capped._tag === "Failure" &&
+          capped.failure._tag === "ValidationError" &&
+          capped.failure.field === "maxRequests"
+        ) {
+          if (!input.yes) {
+            return yield* new UsageError({ message: capped.failure.message, hint: "add --yes to download it anyway" })
+          }
+          yield* note(`bars: ${capped.failure.allowed.split(";")[0]}; going ahead (--yes)`)
+          request = { ...request, maxRequests: 1_000_000 }
+        }
         const plan = yield* md.plan(request)
         const contract = yield* (yield* Instruments.Instruments).resolve(input.symbol)
         const progress = plan.chunks.length > 1 ? progressBar("bars") : undefined

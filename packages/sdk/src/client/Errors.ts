@@ -1,7 +1,8 @@
 /**
  * The SDK's error family. Every Gateway call fails with one `GatewayError` whose `reason` says what went
  * wrong (a tagged union) and whether trying again can help; the SDK's own checks fail before any request
- * with `ValidationError`, `ConfigurationError`, `ContractNotFound`, `AccountNotFound` or `AmbiguousOrder`.
+ * with `ValidationError`, `ConfigurationError`, `ContractNotFound` or `AccountNotFound`; an outcome that
+ * stays unknown after reconciliation is `AmbiguousOrder` (placement) or `OutcomeUnknown` (the rest).
  * Messages name the operation and what to do next, and never carry an API key or a JWT.
  */
 import { Schema } from "effect"
@@ -20,8 +21,23 @@ export const Transport = Schema.TaggedStruct("Transport", { message: Schema.Stri
 export const Timeout = Schema.TaggedStruct("Timeout", { timeoutMs: Millis })
 /** An HTTP status other than 200/401/429, with a short excerpt of the body (4xx) for debugging. */
 export const HttpStatus = Schema.TaggedStruct("HttpStatus", { status: Schema.Number, body: Schema.String })
-/** The response did not match the contract: `path` locates the offending value. */
-export const Decode = Schema.TaggedStruct("Decode", { path: Schema.String, issue: Schema.String })
+/**
+ * A 2xx response that did not match the contract: `path` locates the offending value. `ambiguous` is set
+ * on an endpoint that is not retry-safe: the Gateway accepted the request, so it may have executed it.
+ */
+export const Decode = Schema.TaggedStruct("Decode", {
+  path: Schema.String,
+  issue: Schema.String,
+  ambiguous: Schema.optionalKey(Schema.Boolean)
+})
+/**
+ * The response body passed the size cap (`maxResponseBytes`); the connection was dropped. `ambiguous` as
+ * for `Decode`: set when the endpoint is not retry-safe and the reply was a 2xx.
+ */
+export const TooLarge = Schema.TaggedStruct("TooLarge", {
+  limitBytes: Schema.Number,
+  ambiguous: Schema.optionalKey(Schema.Boolean)
+})
 /**
  * The Gateway answered `success: false` with one of the endpoint's own error codes, reported by name
  * (`OrderRejected`, `ContractNotFound`, `InsufficientFunds`, …) with its message when it sent one.
@@ -42,6 +58,7 @@ export const Reason = Schema.Union([
   Timeout,
   HttpStatus,
   Decode,
+  TooLarge,
   Rejected
 ])
 export type Reason = typeof Reason.Type
@@ -63,18 +80,22 @@ export const isRetryable = (reason: Reason): boolean => {
       return retryableRejections.has(reason.name)
     case "Unauthorized":
     case "Decode":
+    case "TooLarge":
       return false
   }
 }
 
 /**
  * Whether a failure leaves it unknown if the Gateway executed the request: the request left, and no
- * answer said it was refused. For orders this is the case that needs reconciliation, never a resend.
+ * definite answer said it was refused (a timeout, a reset after sending, 5xx, 408, a pending code, or a
+ * 2xx reply to a non-retry-safe endpoint that could not be read). For orders this is the case that needs
+ * reconciliation, never a blind resend.
  */
 export const isAmbiguous = (reason: Reason): boolean =>
   (reason._tag === "Transport" && reason.sent) ||
   reason._tag === "Timeout" ||
-  (reason._tag === "HttpStatus" && reason.status >= 500) ||
+  (reason._tag === "HttpStatus" && (reason.status >= 500 || reason.status === 408)) ||
+  ((reason._tag === "Decode" || reason._tag === "TooLarge") && reason.ambiguous === true) ||
   (reason._tag === "Rejected" && (reason.name === "OrderPending" || reason.name === "Pending"))
 
 const hints: Record<string, string> = {
@@ -105,7 +126,13 @@ const describe = (reason: Reason): string => {
     case "HttpStatus":
       return `HTTP ${reason.status}${reason.body.length > 0 ? `: ${reason.body}` : ""}`
     case "Decode":
-      return `Decode: unexpected response at ${reason.path || "(root)"}: ${reason.issue}`
+      return `Decode: unexpected response at ${reason.path || "(root)"}: ${reason.issue}${
+        reason.ambiguous === true ? "; the request may have been executed" : ""
+      }`
+    case "TooLarge":
+      return `TooLarge: the response passed ${reason.limitBytes} bytes (maxResponseBytes); the connection was dropped${
+        reason.ambiguous === true ? "; the request may have been executed" : ""
+      }`
     case "Rejected": {
       const hint = hints[reason.name]
       return `${reason.name} (${reason.code})${reason.message ? `: ${reason.message}` : ""}${
@@ -192,5 +219,25 @@ export class AmbiguousOrder extends Schema.TaggedError<AmbiguousOrder>()("Ambigu
 }) {
   override get message(): string {
     return `${this.operation}: the outcome is unknown (${this.cause}); nothing was resent. Search orders for customTag "${this.customTag}" on account ${this.accountId} before trying again`
+  }
+}
+
+/**
+ * A modify, cancel or close whose reply was lost (or unreadable), and reading the state back could not
+ * settle whether it took effect: `subject` is what was acted on, `observed` what the read-back showed (or
+ * why it failed). Nothing was resent. Check the subject's state before acting again.
+ */
+export class OutcomeUnknown extends Schema.TaggedError<OutcomeUnknown>()("OutcomeUnknown", {
+  operation: Schema.String,
+  subject: Schema.String,
+  cause: Schema.String,
+  observed: Schema.String
+}) {
+  override get message(): string {
+    return `${this.operation}: whether it took effect on ${this.subject} is unknown (${this.cause}); read back: ${this.observed}. Nothing was resent`
+  }
+  /** Always true: the point of this error. */
+  get ambiguous(): boolean {
+    return true
   }
 }

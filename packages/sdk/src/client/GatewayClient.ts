@@ -23,6 +23,11 @@ export class GatewayClient extends Context.Service<
     ) => Effect.Effect<A, GatewayError | ValidationError>
     /** Counters since the layer was built: requests, attempts, retries, 429s, failures by reason. */
     readonly stats: Effect.Effect<TransportStats>
+    /**
+     * The Gateway's current time in epoch ms, estimated from the `Date` header of its last reply (this
+     * machine's clock until a reply carried one): search windows around Gateway timestamps use it.
+     */
+    readonly serverTime: Effect.Effect<number>
     /** `GET Status/ping` (no session needed): the Gateway's liveness, through the same pipeline. */
     readonly ping: Effect.Effect<string, GatewayError | ValidationError>
   }
@@ -64,7 +69,12 @@ export class GatewayClient extends Context.Service<
         )
       })
     }
-    return GatewayClient.of({ call, stats: transport.stats, ping: transport.send(Endpoints.ping, {}) })
+    return GatewayClient.of({
+      call,
+      stats: transport.stats,
+      serverTime: transport.serverTime,
+      ping: transport.send(Endpoints.ping, {})
+    })
   })
 
   /** Needs the transport; `ProjectX.layerServices` wires it. */

@@ -42,6 +42,8 @@ export interface ProjectXSettings {
   /** Refresh the token once this fraction of its lifetime has passed (0.8: at 80 %). */
   readonly refreshAt: number
   readonly pool: { readonly connections: number; readonly keepAliveTimeout: Duration.Duration }
+  /** The largest response body read; a larger one fails with `TooLarge` and drops the connection. */
+  readonly maxResponseBytes: number
 }
 
 export interface ProjectXOptions {
@@ -70,6 +72,11 @@ export interface ProjectXOptions {
   }
   readonly refreshAt?: number
   readonly pool?: { readonly connections?: number; readonly keepAliveTimeout?: Duration.Input }
+  /**
+   * The largest response body to read, in bytes (default 8 MiB; the largest legitimate reply, 20,000
+   * bars, is about 2 MB). A larger one fails with the `TooLarge` reason and the connection is dropped.
+   */
+  readonly maxResponseBytes?: number
 }
 
 export class ProjectXConfig extends Context.Service<ProjectXConfig, ProjectXSettings>()(
@@ -149,13 +156,77 @@ const envNames: Names = {
 const bad = (variable: string, expected: string, got?: string) =>
   Effect.fail(new ConfigurationError({ variable, expected, ...(got === undefined ? {} : { got }) }))
 
-const duration = (input: Duration.Input | undefined, fallback: Duration.Input): Duration.Duration =>
-  Duration.fromInputUnsafe(input ?? fallback)
-
 const positiveInt = (value: number) => Number.isInteger(value) && value >= 1
 
+const show = (value: unknown): string => {
+  if (typeof value === "string") return JSON.stringify(value)
+  if (typeof value === "number" || typeof value === "bigint") return String(value)
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return String(value)
+  }
+}
+
+/** A duration option within [min, max] ms (finite), or a `ConfigurationError` naming it. */
+const durationIn = (
+  name: string,
+  input: unknown,
+  fallback: Duration.Input,
+  min: number,
+  max: number,
+  expected: string
+): Effect.Effect<Duration.Duration, ConfigurationError> => {
+  const parsed = Option.getOrUndefined(Duration.fromInput((input ?? fallback) as Duration.Input))
+  const ms = parsed === undefined ? Number.NaN : Duration.toMillis(parsed)
+  return parsed !== undefined && Number.isFinite(ms) && ms >= min && ms <= max
+    ? Effect.succeed(parsed)
+    : bad(name, expected, show(input))
+}
+
+/** A whole-number option within [min, max], or a `ConfigurationError` naming it. */
+const intIn = (
+  name: string,
+  input: unknown,
+  fallback: number,
+  min: number,
+  max: number
+): Effect.Effect<number, ConfigurationError> => {
+  const value = input ?? fallback
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max
+    ? Effect.succeed(value)
+    : bad(name, `a whole number from ${min} to ${max}`, show(input))
+}
+
+const optionalString = (name: string, input: unknown, expected: string) =>
+  input === undefined || typeof input === "string" ? Effect.void : bad(name, expected, show(input))
+
+const MINUTE = 60_000
+const DAY = 24 * 60 * MINUTE
+
 const resolve = Effect.fnUntraced(function* (options: ProjectXOptions, names: Names) {
+  if (typeof options !== "object" || options === null) {
+    return yield* bad("options", "an object with at least username and apiKey", show(options))
+  }
+  if (typeof options.username !== "string") {
+    return yield* bad(names.username, "your platform login name (not your e-mail)", typeof options.username)
+  }
+  if (typeof options.apiKey !== "string" && !Redacted.isRedacted(options.apiKey)) {
+    return yield* bad(names.apiKey, "the API key from your firm's platform, a string", typeof options.apiKey)
+  }
+  yield* optionalString(names.firm, options.firm, "a firm id such as topstepx")
+  yield* optionalString(names.apiUrl, options.apiUrl, "an http(s) URL such as https://api.topstepx.com")
+  yield* optionalString(names.userHubUrl, options.userHubUrl, "an http(s) or ws(s) URL")
+  yield* optionalString(names.marketHubUrl, options.marketHubUrl, "an http(s) or ws(s) URL")
+  yield* optionalString(names.accountName, options.accountName, "an account name such as PRAC-V2-DEMO-1")
+  yield* optionalString(names.timeZone, options.timeZone, "an IANA time zone such as America/Chicago")
+  if (options.live !== undefined && typeof options.live !== "boolean") {
+    return yield* bad(names.live, "true or false", show(options.live))
+  }
   const username = options.username.trim()
+  if (Redacted.isRedacted(options.apiKey) && typeof Redacted.value(options.apiKey) !== "string") {
+    return yield* bad(names.apiKey, "the API key from your firm's platform, a string", "a non-string secret")
+  }
   if (username.length === 0) return yield* bad(names.username, "your platform login name (not your e-mail)")
   const apiKey = Redacted.isRedacted(options.apiKey) ? options.apiKey : Redacted.make(options.apiKey)
   const key = Redacted.value(apiKey).trim()
@@ -191,22 +262,100 @@ const resolve = Effect.fnUntraced(function* (options: ProjectXOptions, names: Na
   const timeZone = options.timeZone ?? "America/Chicago"
   if (!isValidTimeZone(timeZone))
     return yield* bad(names.timeZone, "an IANA time zone such as America/Chicago", timeZone)
-  const retryTimes = options.retry?.times ?? 3
-  if (!Number.isInteger(retryTimes) || retryTimes < 0) {
-    return yield* bad(names.retryTimes, "a whole number of retries ≥ 0", String(retryTimes))
-  }
-  const general = options.rateLimits?.general ?? { limit: 200, window: "60 seconds" }
-  if (!positiveInt(general.limit)) return yield* bad(names.generalLimit, "a whole number ≥ 1", String(general.limit))
-  const history = options.rateLimits?.history ?? { limit: 50, window: "30 seconds" }
-  if (!positiveInt(history.limit)) return yield* bad(names.historyLimit, "a whole number ≥ 1", String(history.limit))
-  const requestTimeout = duration(options.requestTimeout, "30 seconds")
-  if (Duration.toMillis(requestTimeout) <= 0) {
-    return yield* bad(names.requestTimeout, "a positive timeout", String(Duration.toMillis(requestTimeout)))
-  }
+  // Every number is range-checked here, so nothing downstream meets NaN, a negative count or a
+  // runaway retry loop; the message names the option, its value and what is allowed.
+  const retryTimes = yield* intIn(names.retryTimes, options.retry?.times, 3, 0, 20)
+  const retryBase = yield* durationIn(
+    names.retryBase,
+    options.retry?.base,
+    "200 millis",
+    0,
+    MINUTE,
+    "a backoff from 0 to 1 minute"
+  )
+  const retryCap = yield* durationIn(
+    "options.retry.cap",
+    options.retry?.cap,
+    "5 seconds",
+    Duration.toMillis(retryBase),
+    10 * MINUTE,
+    `a backoff cap from retry.base (${Duration.toMillis(retryBase)} ms) to 10 minutes`
+  )
+  const bucket = (
+    name: string,
+    input: { readonly limit: number; readonly window: Duration.Input } | undefined,
+    fallback: { readonly limit: number; readonly window: Duration.Input }
+  ) =>
+    Effect.gen(function* () {
+      if (input !== undefined && (typeof input !== "object" || input === null)) {
+        return yield* bad(name, "{ limit, window }", show(input))
+      }
+      const limit = yield* intIn(name, input?.limit, fallback.limit, 1, 1_000_000)
+      const window = yield* durationIn(
+        name.replace(/\.limit$/, ".window"),
+        input?.window,
+        fallback.window,
+        1,
+        DAY,
+        "a window from 1 ms to 1 day"
+      )
+      return { limit, window } satisfies BucketLimit
+    })
+  const general = yield* bucket(names.generalLimit, options.rateLimits?.general, { limit: 200, window: "60 seconds" })
+  const history = yield* bucket(names.historyLimit, options.rateLimits?.history, { limit: 50, window: "30 seconds" })
+  const safetyMargin = yield* durationIn(
+    "options.rateLimits.safetyMargin",
+    options.rateLimits?.safetyMargin,
+    "0 millis",
+    0,
+    MINUTE,
+    "a margin from 0 to 1 minute"
+  )
+  const requestTimeout = yield* durationIn(
+    names.requestTimeout,
+    options.requestTimeout,
+    "30 seconds",
+    1,
+    10 * MINUTE,
+    "a timeout from 1 ms to 10 minutes"
+  )
   const refreshAt = options.refreshAt ?? 0.8
-  if (!(refreshAt > 0 && refreshAt < 1)) {
-    return yield* bad("options.refreshAt", "a fraction of the token lifetime between 0 and 1", String(refreshAt))
+  if (!(typeof refreshAt === "number" && refreshAt > 0 && refreshAt < 1)) {
+    return yield* bad("options.refreshAt", "a fraction of the token lifetime between 0 and 1", show(refreshAt))
   }
+  const failures = yield* intIn("options.breaker.failures", options.breaker?.failures, 5, 1, 1_000_000)
+  const openDuration = yield* durationIn(
+    "options.breaker.openDuration",
+    options.breaker?.openDuration,
+    "2 seconds",
+    1,
+    DAY,
+    "a pause from 1 ms to 1 day"
+  )
+  const maxOpen = yield* durationIn(
+    "options.breaker.maxOpen",
+    options.breaker?.maxOpen,
+    "1 minute",
+    Duration.toMillis(openDuration),
+    DAY,
+    `a pause from breaker.openDuration (${Duration.toMillis(openDuration)} ms) to 1 day`
+  )
+  const connections = yield* intIn("options.pool.connections", options.pool?.connections, 32, 1, 1024)
+  const keepAliveTimeout = yield* durationIn(
+    "options.pool.keepAliveTimeout",
+    options.pool?.keepAliveTimeout,
+    "60 seconds",
+    1,
+    DAY,
+    "a timeout from 1 ms to 1 day"
+  )
+  const maxResponseBytes = yield* intIn(
+    "options.maxResponseBytes",
+    options.maxResponseBytes,
+    8 * 1024 * 1024,
+    1024,
+    2 ** 30
+  )
   const accountName = options.accountName?.trim()
   const settings: ProjectXSettings = {
     firm,
@@ -217,26 +366,12 @@ const resolve = Effect.fnUntraced(function* (options: ProjectXOptions, names: Na
     timeZone,
     live: options.live ?? false,
     requestTimeout,
-    retry: {
-      times: retryTimes,
-      base: duration(options.retry?.base, "200 millis"),
-      cap: duration(options.retry?.cap, "5 seconds")
-    },
-    rateLimits: {
-      general: { limit: general.limit, window: Duration.fromInputUnsafe(general.window) },
-      history: { limit: history.limit, window: Duration.fromInputUnsafe(history.window) },
-      safetyMargin: duration(options.rateLimits?.safetyMargin, "0 millis")
-    },
-    breaker: {
-      failures: options.breaker?.failures ?? 5,
-      openDuration: duration(options.breaker?.openDuration, "2 seconds"),
-      maxOpen: duration(options.breaker?.maxOpen, "1 minute")
-    },
+    retry: { times: retryTimes, base: retryBase, cap: retryCap },
+    rateLimits: { general, history, safetyMargin },
+    breaker: { failures, openDuration, maxOpen },
     refreshAt,
-    pool: {
-      connections: options.pool?.connections ?? 32,
-      keepAliveTimeout: duration(options.pool?.keepAliveTimeout, "60 seconds")
-    }
+    pool: { connections, keepAliveTimeout },
+    maxResponseBytes
   }
   return settings
 })
@@ -314,7 +449,8 @@ const fromEnvironment = Effect.fnUntraced(function* (overrides: Partial<ProjectX
     }),
     ...(overrides.breaker === undefined ? {} : { breaker: overrides.breaker }),
     ...(overrides.refreshAt === undefined ? {} : { refreshAt: overrides.refreshAt }),
-    ...(overrides.pool === undefined ? {} : { pool: overrides.pool })
+    ...(overrides.pool === undefined ? {} : { pool: overrides.pool }),
+    ...(overrides.maxResponseBytes === undefined ? {} : { maxResponseBytes: overrides.maxResponseBytes })
   }
   // A value the caller passed is reported under its option name, not the variable it replaced.
   const names: Names = { ...envNames }

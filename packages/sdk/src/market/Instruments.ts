@@ -5,8 +5,8 @@
  * are mapped to the Gateway's roots (NQ → ENQ, ES → EP, …). Lookups are cached with a TTL on `Clock`.
  */
 import { type Contract, Endpoints } from "@projectx-effect/gateway"
-import { Cache, Clock, Context, Duration, Effect, Exit, Layer } from "effect"
-import { ContractNotFound, type GatewayError, ValidationError } from "../client/Errors.ts"
+import { Cache, Clock, Context, Duration, Effect, Exit, Layer, Option } from "effect"
+import { ConfigurationError, ContractNotFound, type GatewayError, ValidationError } from "../client/Errors.ts"
 import { GatewayClient } from "../client/GatewayClient.ts"
 import { MONTH_CODES } from "./internal/ticks.ts"
 import { ProjectXConfig } from "../client/ProjectXConfig.ts"
@@ -218,13 +218,29 @@ export interface InstrumentsShape {
   readonly invalidate: Effect.Effect<void>
 }
 
+/** A cache lifetime option: a duration from 0 to 7 days, or a `ConfigurationError` naming it. */
+const ttlOption = (variable: string, input: Duration.Input | undefined, fallback: Duration.Input) => {
+  const parsed = Option.getOrUndefined(Duration.fromInput(input ?? fallback))
+  const ms = parsed === undefined ? Number.NaN : Duration.toMillis(parsed)
+  return parsed !== undefined && ms >= 0 && ms <= 7 * 86_400_000
+    ? Effect.succeed(parsed)
+    : Effect.fail(new ConfigurationError({ variable, expected: "a duration from 0 to 7 days", got: String(input) }))
+}
+
 const make = (options: InstrumentsOptions = {}) =>
   Effect.gen(function* () {
     const client = yield* GatewayClient
     const config = yield* ProjectXConfig
-    const ttl = Duration.fromInputUnsafe(options.ttl ?? "10 minutes")
-    const contractTtl = Duration.fromInputUnsafe(options.contractTtl ?? "1 hour")
+    const ttl = yield* ttlOption("instruments.ttl", options.ttl, "10 minutes")
+    const contractTtl = yield* ttlOption("instruments.contractTtl", options.contractTtl, "1 hour")
     const capacity = options.capacity ?? 1024
+    if (typeof capacity !== "number" || !Number.isInteger(capacity) || capacity < 1 || capacity > 1_000_000) {
+      return yield* new ConfigurationError({
+        variable: "instruments.capacity",
+        expected: "a whole number from 1 to 1000000",
+        got: String(capacity)
+      })
+    }
     const liveOf = (o: LiveOption | undefined) => o?.live ?? config.live
 
     const onlySuccess =
@@ -318,6 +334,14 @@ const make = (options: InstrumentsOptions = {}) =>
     const resolveCache = yield* Cache.makeWith(resolveUncached, { capacity, timeToLive: onlySuccess(ttl) })
 
     const search = Effect.fn("Instruments.search")(function* (text: string, options?: LiveOption) {
+      if (typeof text !== "string" || text.length > 200) {
+        return yield* new ValidationError({
+          operation: "Instruments.search",
+          field: "text",
+          allowed: "a search text of at most 200 characters",
+          got: typeof text === "string" ? `${text.length} characters` : String(text)
+        })
+      }
       return yield* searchRaw(text, liveOf(options))
     })
 
@@ -326,26 +350,26 @@ const make = (options: InstrumentsOptions = {}) =>
     })
 
     const byId = Effect.fn("Instruments.byId")(function* (contractId: string) {
-      const id = contractId.trim()
-      if (id.length === 0) {
+      const id = typeof contractId === "string" ? contractId.trim() : ""
+      if (id.length === 0 || id.length > 200) {
         return yield* new ValidationError({
           operation: "Instruments.byId",
           field: "contractId",
           allowed: "a contract id such as CON.F.US.MNQ.Z25",
-          got: JSON.stringify(contractId)
+          got: String(JSON.stringify(contractId)).slice(0, 80)
         })
       }
       return yield* Cache.get(byIdCache, id)
     })
 
     const resolve = Effect.fn("Instruments.resolve")(function* (symbol: string, options?: LiveOption) {
-      const normalized = symbol.trim().toUpperCase()
-      if (normalized.length === 0) {
+      const normalized = typeof symbol === "string" ? symbol.trim().toUpperCase() : ""
+      if (normalized.length === 0 || normalized.length > 200) {
         return yield* new ValidationError({
           operation: "Instruments.resolve",
           field: "symbol",
           allowed: "a root (MNQ, NQ, ES), a contract name (MNQZ5) or a contract id (CON.F.US.MNQ.Z25)",
-          got: JSON.stringify(symbol)
+          got: String(JSON.stringify(symbol)).slice(0, 80)
         })
       }
       const contract = yield* Cache.get(resolveCache, `${liveOf(options) ? "live" : "sim"}:${normalized}`)

@@ -2,10 +2,12 @@
  * Historical bars as Arrow tables. A request for more bars than the Gateway returns at once (20,000), or
  * a range it would truncate, is split into consecutive requests within the History bucket, fetched
  * newest first (so a `limit` stops early), merged ascending without gaps or duplicates, and cached
- * whole in the `BarCache`. Progress is reported per request. Bad parameters fail before any request.
+ * whole in the `BarCache`. Progress is reported per request. Bad parameters fail before any request, and
+ * so does a plan of more than `maxRequests` requests (counted before any window is built, so an absurd
+ * range costs nothing), naming how long it would take at the History budget.
  */
 import { AggregateBarUnit, decodeBarColumns, Endpoints, scanBarsResponse } from "@projectx-effect/gateway"
-import { Clock, Context, Effect, Layer, Stream } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Stream } from "effect"
 import * as BarCacheModule from "./BarCache.ts"
 import * as Bars from "./Bars.ts"
 import { type ContractNotFound, Decode, type GatewayError, ValidationError } from "../client/Errors.ts"
@@ -39,6 +41,11 @@ export interface BarsRequest {
   readonly timeZone?: string
   /** Called after each Gateway request of a split range. */
   readonly onProgress?: (progress: BarsProgress) => void
+  /**
+   * The most Gateway requests this range may take (default `DEFAULT_MAX_REQUESTS`); a larger plan fails
+   * with a `ValidationError` giving its count and duration. Raise it to allow a long download.
+   */
+  readonly maxRequests?: number
 }
 
 export interface BarsProgress {
@@ -59,6 +66,35 @@ export interface BarsChunk {
 
 /** The Gateway's maximum bars per request. */
 export const MAX_BARS_PER_REQUEST = 20_000
+
+/** The default cap on one range's requests: 300 take about 3 minutes at 50 per 30 s. */
+export const DEFAULT_MAX_REQUESTS = 300
+
+/** The explicit cap's own ceiling: a window list this long is still a few MB. */
+const MAX_REQUESTS_CEILING = 1_000_000
+
+/** The largest `limit`: far beyond any range worth fetching, far below what overflows the arithmetic. */
+const MAX_LIMIT = 100_000_000
+
+/** The longest bar accepted, in nominal unit lengths (a 12-month bar: 12 × 31 days). */
+const MAX_BAR_MS = 372 * 86_400_000
+
+/** What `plan` needs from the settings: defaults, and the History budget for its time estimate. */
+export interface PlanDefaults {
+  readonly live: boolean
+  readonly timeZone: string
+  readonly rateLimits?: {
+    readonly history: { readonly limit: number; readonly window: Duration.Duration }
+  }
+}
+
+/** "≈ 2.6 h" for a number of ms. */
+const roughly = (ms: number): string =>
+  ms >= 3_600_000
+    ? `≈ ${(ms / 3_600_000).toFixed(1)} h`
+    : ms >= 60_000
+      ? `≈ ${Math.ceil(ms / 60_000)} min`
+      : `≈ ${Math.ceil(ms / 1000)} s`
 
 const unitCodes: Record<string, AggregateBarUnit> = {
   second: AggregateBarUnit.Second,
@@ -98,7 +134,7 @@ const invalid = (field: string, allowed: string, got?: unknown) =>
     operation: "MarketData.bars",
     field,
     allowed,
-    ...(got === undefined ? {} : { got: typeof got === "string" ? got : JSON.stringify(got) })
+    ...(got === undefined ? {} : { got: typeof got === "string" ? got : String(got) })
   })
 
 /** `plan` without the Effect: the range, or why the request is refused. */
@@ -106,20 +142,39 @@ const planRange = (
   request: BarsRequest,
   contractId: string,
   now: number,
-  defaults: { readonly live: boolean; readonly timeZone: string }
+  defaults: PlanDefaults
 ): PlannedRange | ValidationError => {
+  if (typeof request !== "object" || request === null) return invalid("request", "{ symbol or contractId, unit, … }")
   const unit = typeof request.unit === "number" ? request.unit : unitCodes[request.unit]
   if (unit === undefined || unitMillis[unit] === undefined) {
     return invalid("unit", "one of second, minute, hour, day, week, month (or 1–6)", request.unit)
   }
   const unitNumber = request.unitNumber ?? 1
-  if (!Number.isInteger(unitNumber) || unitNumber < 1 || unitNumber > 100_000) {
-    return invalid("unitNumber", "a whole number from 1 to 100000", unitNumber)
+  const maxUnits = Math.min(100_000, Math.floor(MAX_BAR_MS / unitMillis[unit]!))
+  if (!Number.isInteger(unitNumber) || unitNumber < 1 || unitNumber > maxUnits) {
+    return invalid(
+      "unitNumber",
+      `a whole number from 1 to ${maxUnits} for this unit (bars of at most a year)`,
+      unitNumber
+    )
   }
-  if (request.limit !== undefined && (!Number.isInteger(request.limit) || request.limit < 1)) {
-    return invalid("limit", "a whole number ≥ 1", request.limit)
+  if (
+    request.limit !== undefined &&
+    (!Number.isInteger(request.limit) || request.limit < 1 || request.limit > MAX_LIMIT)
+  ) {
+    return invalid("limit", `a whole number from 1 to ${MAX_LIMIT}`, request.limit)
   }
-  if (request.days !== undefined && !(request.days > 0 && Number.isFinite(request.days))) {
+  const maxRequests = request.maxRequests ?? DEFAULT_MAX_REQUESTS
+  if (!Number.isInteger(maxRequests) || maxRequests < 1 || maxRequests > MAX_REQUESTS_CEILING) {
+    return invalid("maxRequests", `a whole number from 1 to ${MAX_REQUESTS_CEILING}`, maxRequests)
+  }
+  if (request.onProgress !== undefined && typeof request.onProgress !== "function") {
+    return invalid("onProgress", "a function", typeof request.onProgress)
+  }
+  if (
+    request.days !== undefined &&
+    !(typeof request.days === "number" && request.days > 0 && Number.isFinite(request.days))
+  ) {
     return invalid("days", "a number of days > 0", request.days)
   }
   if (request.days !== undefined && request.start !== undefined) {
@@ -141,10 +196,33 @@ const planRange = (
   const end = request.end?.getTime() ?? Math.floor(now / grain) * grain
   const start = request.start?.getTime() ?? (request.days === undefined ? undefined : end - request.days * 86_400_000)
   if (start === undefined) return invalid("start", "a start date or a number of days")
+  // Dates run ±8.64e15 ms; `days: 1e9` lands beyond them and is refused here, before any arithmetic on it.
+  if (!Number.isFinite(new Date(start).getTime())) {
+    return invalid(
+      request.days === undefined ? "start" : "days",
+      "a range that starts after 271821 BC",
+      request.days ?? start
+    )
+  }
   if (end <= start) {
     return invalid("end", "a time after start", `${new Date(start).toISOString()} → ${new Date(end).toISOString()}`)
   }
   const span = MAX_BARS_PER_REQUEST * barMs
+  // Counted before a single window is built: a refused plan allocates nothing.
+  const requests = Math.ceil((end - start + 1) / span)
+  if (requests > maxRequests) {
+    const history = defaults.rateLimits?.history
+    const budget =
+      history === undefined
+        ? { limit: 50, windowMs: 30_000 }
+        : { limit: history.limit, windowMs: Duration.toMillis(history.window) }
+    const takes = (Math.max(0, requests - budget.limit) / budget.limit) * budget.windowMs
+    return invalid(
+      "maxRequests",
+      `at most ${maxRequests} requests per range: this one needs ${requests} (${roughly(takes)} at ${budget.limit} requests per ${roughly(budget.windowMs).slice(2)}); narrow the range, use a larger unit, or pass maxRequests: ${requests} to allow it`,
+      `${requests} requests`
+    )
+  }
   const chunks: Array<readonly [number, number]> = []
   // Windows are inclusive at both ends on the Gateway, so each starts 1 ms after the previous one's
   // span: a window then holds at most 20,000 bars and nothing is truncated or fetched twice.
@@ -168,7 +246,7 @@ export const plan = (
   request: BarsRequest,
   contractId: string,
   now: number,
-  defaults: { readonly live: boolean; readonly timeZone: string }
+  defaults: PlanDefaults
 ): Effect.Effect<PlannedRange, ValidationError> =>
   Effect.suspend(() => {
     const range = planRange(request, contractId, now, defaults)

@@ -229,6 +229,7 @@ export const classifyError = (error: unknown): RequestOutcome => {
     case "TimeoutError":
       return "timeout"
     case "Decode":
+    case "TooLarge":
     case "DecodeError":
     case "SchemaError":
       return "decode"

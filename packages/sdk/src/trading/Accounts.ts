@@ -5,7 +5,7 @@
  */
 import { Endpoints, type TradingAccount } from "@projectx-effect/gateway"
 import { Context, Effect, Layer, Option, Ref, Semaphore } from "effect"
-import { AccountNotFound, type GatewayError, type ValidationError } from "../client/Errors.ts"
+import { AccountNotFound, type GatewayError, ValidationError } from "../client/Errors.ts"
 import { GatewayClient } from "../client/GatewayClient.ts"
 import { ProjectXConfig } from "../client/ProjectXConfig.ts"
 
@@ -92,7 +92,13 @@ const make = Effect.gen(function* () {
     )
   })
 
+  const refuse = (operation: string, field: string, allowed: string, got: unknown) =>
+    Effect.fail(new ValidationError({ operation, field, allowed, got: String(got).slice(0, 80) }))
+
   const byId = Effect.fn("Accounts.byId")(function* (id: number) {
+    if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1) {
+      return yield* refuse("Accounts.byId", "id", "an account id (a positive whole number)", id)
+    }
     const accounts = yield* fetch(true)
     const found = accounts.find((a) => a.id === id)
     if (found === undefined) return yield* notFound(String(id), accounts)
@@ -100,6 +106,9 @@ const make = Effect.gen(function* () {
   })
 
   const byName = Effect.fn("Accounts.byName")(function* (name: string) {
+    if (typeof name !== "string" || name.trim().length === 0 || name.length > 200) {
+      return yield* refuse("Accounts.byName", "name", "an account name such as PRAC-V2-DEMO-1", name)
+    }
     const accounts = yield* fetch(true)
     const found = selectAccount(accounts, name)
     if (Option.isNone(found)) return yield* notFound(name, accounts)
@@ -110,7 +119,20 @@ const make = Effect.gen(function* () {
     search,
     selected,
     selectedId,
-    idOr: (accountId) => (accountId === undefined ? selectedId : Effect.succeed(accountId)),
+    // Every method taking an account id passes through here: a bad one is refused before anything is sent.
+    idOr: (accountId) =>
+      accountId === undefined
+        ? selectedId
+        : typeof accountId === "number" && Number.isSafeInteger(accountId) && accountId >= 1
+          ? Effect.succeed(accountId)
+          : Effect.fail(
+              new ValidationError({
+                operation: "Accounts",
+                field: "accountId",
+                allowed: "an account id (a positive whole number), or nothing for the selected account",
+                got: String(accountId)
+              })
+            ),
     byId,
     byName
   })

@@ -1,26 +1,20 @@
 /**
  * Orders: place (market, limit, stop, trailing stop, join bid/ask, with OCO brackets), modify, cancel,
- * searches, the paged `v2/query`, and cancel-all. An order is never sent twice blindly: every placement
- * carries a unique `customTag`; when its outcome is unknown (timeout, dropped connection, 5xx, pending) the
- * tag is looked up, and the order is sent again only when the lookup proves it does not exist.
+ * searches, the paged `v2/query`, and cancel-all. Nothing is sent twice blindly: placement is settled by
+ * its `customTag` (internal/placement.ts states the no-duplicate argument); a modify or cancel whose reply
+ * was lost is settled by reading the order back, returning what is true or `OutcomeUnknown`.
  */
-import {
-  Endpoints,
-  type Order,
-  OrderSortField,
-  OrderStatus,
-  type PlaceOrderRequest,
-  SortDirection
-} from "@projectx-effect/gateway"
-import { Clock, Context, Duration, Effect, Layer, Option, Random, Schedule, Stream } from "effect"
+import { Endpoints, type Order, OrderSortField, OrderStatus, SortDirection } from "@projectx-effect/gateway"
+import { Context, Effect, Layer, Option, Stream } from "effect"
 import { Accounts } from "./Accounts.ts"
 import {
   type AccountNotFound,
-  AmbiguousOrder,
+  type AmbiguousOrder,
+  ConfigurationError,
   type ContractNotFound,
   GatewayError,
   isAmbiguous,
-  isRetryable,
+  OutcomeUnknown,
   Rejected,
   type ValidationError
 } from "../client/Errors.ts"
@@ -29,11 +23,22 @@ import { Instruments } from "../market/Instruments.ts"
 import {
   checkPlacement,
   checkPrices,
+  checkPriceSigns,
   isPositiveInt,
+  MAX_TAG_LENGTH,
   type PlaceOrderInput,
   refuse,
   searchWindow as resolveWindow
 } from "./internal/ordersValidation.ts"
+import { fanOut } from "./internal/fanOut.ts"
+import {
+  generateTag,
+  makePlacement,
+  type PlacedOrder,
+  type PlacementOptions,
+  pickTagged,
+  placementOptionProblem
+} from "./internal/placement.ts"
 import {
   bracketTicks,
   isAligned,
@@ -62,19 +67,8 @@ export type CallError = GatewayError | ValidationError
 /** What resolving the account or the contract of a request can add. */
 export type LookupError = AccountNotFound | ContractNotFound
 
-/** A placed order. */
-export interface PlacedOrder {
-  readonly orderId: number
-  readonly customTag: string
-  readonly accountId: number
-  readonly contractId: string
-  /** How many times the request was sent (more than 1 only after a lookup proved the order absent). */
-  readonly sends: number
-  /** True when the reply was lost and the order was found by its tag. */
-  readonly reconciled: boolean
-  /** The order as read back: present after a reconciliation or when `readBack` was asked for. */
-  readonly order?: Order
-}
+export type { PlacedOrder, PlacementOptions } from "./internal/placement.ts"
+export { generateTag } from "./internal/placement.ts"
 
 export interface ModifyOrderInput {
   readonly orderId: number
@@ -121,18 +115,40 @@ export interface CancelAllOptions {
 /** Per order, what `cancelAll` did: every open order appears in exactly one list. */
 export interface CancelAllReport {
   readonly cancelled: ReadonlyArray<Order>
-  readonly failed: ReadonlyArray<{ readonly order: Order; readonly error: CallError }>
+  readonly failed: ReadonlyArray<{ readonly order: Order; readonly error: CallError | OutcomeUnknown }>
 }
 
-export interface OrdersOptions {
-  /** Sends after the first, each only after a lookup proved the order absent (default 2). */
-  readonly maxResends?: number
-  /** The lookup window around the send time, for clock skew (default 5 minutes before, 1 minute after). */
-  readonly lookupBefore?: Duration.Input
-  readonly lookupAfter?: Duration.Input
-  /** Retries of the lookup itself, with jittered exponential backoff from `lookupBackoff` (4, 200 ms). */
-  readonly lookupRetries?: number
-  readonly lookupBackoff?: Duration.Input
+export interface OrdersOptions extends PlacementOptions {
+  /**
+   * Let limit, stop and trail prices ≤ 0 leave (default false: such a price is almost always a mistake,
+   * but crude oil traded below zero in April 2020).
+   */
+  readonly allowNonPositivePrices?: boolean
+}
+
+/** A Gateway failure that leaves it unknown whether the request took effect. */
+const ambiguousGateway = (e: CallError | LookupError): e is GatewayError =>
+  e._tag === "GatewayError" && isAmbiguous(e.reason)
+
+const statusName = (status: OrderStatus): string =>
+  (Object.entries(OrderStatus).find(([, v]) => v === status)?.[0] ?? String(status)).toLowerCase()
+
+/** What the order read back after a lost modify reply shows against the request, or `undefined` if it matches. */
+const modifyMismatch = (input: ModifyOrderInput, order: Order): string | undefined => {
+  const differs: Array<string> = []
+  if (input.size !== undefined && order.size !== input.size) differs.push(`size ${order.size} (asked ${input.size})`)
+  if (input.limitPrice !== undefined && order.limitPrice !== input.limitPrice) {
+    differs.push(`limitPrice ${order.limitPrice} (asked ${input.limitPrice})`)
+  }
+  if (input.stopPrice !== undefined && order.stopPrice !== input.stopPrice) {
+    differs.push(`stopPrice ${order.stopPrice} (asked ${input.stopPrice})`)
+  }
+  // A trailing stop reads back its distance, not the level sent: a new level cannot be confirmed.
+  if (input.trailPrice !== undefined) differs.push("a trailPrice change cannot be confirmed by reading back")
+  if (order.status !== OrderStatus.Open && order.status !== OrderStatus.Pending) {
+    differs.push(`the order is ${statusName(order.status)}`)
+  }
+  return differs.length === 0 ? undefined : differs.join("; ")
 }
 
 export interface OrdersShape {
@@ -142,16 +158,19 @@ export interface OrdersShape {
    * failure is settled by the order's `customTag`, or fails with `AmbiguousOrder` carrying it.
    */
   readonly place: (input: PlaceOrderInput) => Effect.Effect<PlacedOrder, CallError | LookupError | AmbiguousOrder>
-  /** `Order/modify`; never retried on an ambiguous failure (the error is returned). */
-  readonly modify: (input: ModifyOrderInput) => Effect.Effect<void, CallError | LookupError>
   /**
-   * `Order/cancel`; never resent. An ambiguous failure is settled by reading the order back: already
-   * cancelled counts as success.
+   * `Order/modify`; never resent. An ambiguous failure is settled by reading the order back: the asked
+   * fields in place count as success, anything else is `OutcomeUnknown` naming what the order shows.
+   */
+  readonly modify: (input: ModifyOrderInput) => Effect.Effect<void, CallError | LookupError | OutcomeUnknown>
+  /**
+   * `Order/cancel`; never resent. An ambiguous failure is settled by reading the order back: cancelled
+   * counts as success, filled/expired/rejected as a definite failure, anything else is `OutcomeUnknown`.
    */
   readonly cancel: (
     orderId: number,
     options?: { readonly accountId?: number | undefined }
-  ) => Effect.Effect<void, CallError | LookupError>
+  ) => Effect.Effect<void, CallError | LookupError | OutcomeUnknown>
   /** `Order/search`: every order created in the window (all statuses). */
   readonly search: (options?: SearchOrdersOptions) => Effect.Effect<ReadonlyArray<Order>, CallError | LookupError>
   /** `Order/searchOpen`: working orders (status Open; not Suspended bracket children). */
@@ -173,138 +192,32 @@ export interface OrdersShape {
 
 const MAX_PAGE = 100
 
-/** A tag unique with overwhelming odds: milliseconds and 41 random bits, base 36 (`px-m3k1x2a-0f3k9z2q`). */
-export const generateTag: Effect.Effect<string> = Effect.gen(function* () {
-  const now = yield* Clock.currentTimeMillis
-  const high = yield* Random.nextIntBetween(0, 36 ** 4 - 1)
-  const low = yield* Random.nextIntBetween(0, 36 ** 4 - 1)
-  return `px-${now.toString(36)}-${high.toString(36).padStart(4, "0")}${low.toString(36).padStart(4, "0")}`
-})
-
 const make = (options: OrdersOptions = {}) =>
   Effect.gen(function* () {
+    const problem = placementOptionProblem(options)
+    if (problem !== undefined) {
+      return yield* new ConfigurationError({
+        variable: problem.option,
+        expected: problem.expected,
+        got: String(problem.got)
+      })
+    }
+    if (options.allowNonPositivePrices !== undefined && typeof options.allowNonPositivePrices !== "boolean") {
+      return yield* new ConfigurationError({
+        variable: "orders.allowNonPositivePrices",
+        expected: "true or false",
+        got: String(options.allowNonPositivePrices)
+      })
+    }
     const client = yield* GatewayClient
     const accounts = yield* Accounts
     const instruments = yield* Instruments
-    const maxResends = options.maxResends ?? 2
-    const lookupBefore = Duration.toMillis(Duration.fromInputUnsafe(options.lookupBefore ?? "5 minutes"))
-    const lookupAfter = Duration.toMillis(Duration.fromInputUnsafe(options.lookupAfter ?? "1 minute"))
-    const lookupPolicy = {
-      schedule: Schedule.exponential(options.lookupBackoff ?? "200 millis").pipe(Schedule.jittered),
-      times: options.lookupRetries ?? 4,
-      while: (e: CallError) => e._tag === "GatewayError" && isRetryable(e.reason)
-    }
-
-    const searchWindow = (accountId: number, start: number, end: number) =>
-      client
-        .call(Endpoints.searchOrders, { accountId, startTimestamp: new Date(start), endTimestamp: new Date(end) })
-        .pipe(Effect.map((r) => r.orders))
-
-    /** The order carrying `tag`, preferring a live one over a rejected duplicate. */
-    const pickTagged = (orders: ReadonlyArray<Order>, tag: string): Order | undefined => {
-      const tagged = orders.filter((o) => o.customTag === tag)
-      return tagged.find((o) => o.status !== OrderStatus.Rejected) ?? tagged[0]
-    }
-
-    /** Looks the tag up around `sentAt`, retrying the lookup itself on transient failures. */
-    const lookupTag = (accountId: number, tag: string, sentAt: number) =>
-      Effect.gen(function* () {
-        const now = yield* Clock.currentTimeMillis
-        const orders = yield* searchWindow(accountId, sentAt - lookupBefore, now + lookupAfter)
-        return pickTagged(orders, tag)
-      }).pipe(
-        Effect.retry(lookupPolicy),
-        Effect.withSpan("Orders.lookupTag", { attributes: { "projectx.custom_tag": tag } })
-      )
-
-    const foundRejected = (order: Order, tag: string) =>
-      new GatewayError({
-        operation: Endpoints.placeOrder.name,
-        reason: Rejected.make({
-          code: Endpoints.placeOrder.errors.OrderRejected,
-          name: "OrderRejected",
-          message: `order ${order.id} (customTag "${tag}") was found rejected after its reply was lost`
-        })
-      })
-
-    const readBack = (accountId: number, orderId: number) =>
-      client.call(Endpoints.searchOrderById, { accountId, orderId }).pipe(
-        Effect.map((r) => r.order),
-        Effect.tapError((e) =>
-          Effect.logWarning(`Orders.place: order ${orderId} placed, reading it back failed: ${e.message}`)
-        ),
-        Effect.option
-      )
-
-    /** Sends `request`, settling ambiguous failures by its tag; see the module comment. */
-    const submit = (request: typeof PlaceOrderRequest.Type & { readonly customTag: string }, wantReadBack: boolean) =>
-      Effect.gen(function* () {
-        const { accountId, customTag: tag, contractId } = request
-        const sentAt = yield* Clock.currentTimeMillis
-        const placed = (orderId: number, sends: number, reconciled: boolean, order?: Order): PlacedOrder => ({
-          orderId,
-          customTag: tag,
-          accountId,
-          contractId,
-          sends,
-          reconciled,
-          ...(order === undefined ? {} : { order })
-        })
-        let sends = 0
-        while (true) {
-          sends++
-          const result = yield* Effect.result(client.call(Endpoints.placeOrder, request))
-          if (result._tag === "Success") {
-            if (!wantReadBack) return placed(result.success.orderId, sends, false)
-            const order = yield* readBack(accountId, result.success.orderId)
-            return placed(result.success.orderId, sends, false, order._tag === "Some" ? order.value : undefined)
-          }
-          const error = result.failure
-          if (error._tag !== "GatewayError") return yield* Effect.fail(error)
-          if (!isAmbiguous(error.reason)) {
-            // A resend refused (a duplicate tag, say) may mean an earlier send was executed late: look once more.
-            if (sends > 1 && error.reason._tag === "Rejected") {
-              const late = yield* Effect.option(lookupTag(accountId, tag, sentAt))
-              if (late._tag === "Some" && late.value !== undefined && late.value.status !== OrderStatus.Rejected) {
-                return placed(late.value.id, sends, true, late.value)
-              }
-            }
-            return yield* Effect.fail(error)
-          }
-          yield* Effect.logWarning(`Orders.place: outcome unknown (${error.message}); looking up customTag "${tag}"`)
-          const lookup = yield* Effect.result(lookupTag(accountId, tag, sentAt))
-          if (lookup._tag === "Failure") {
-            return yield* Effect.fail(
-              new AmbiguousOrder({
-                operation: "Orders.place",
-                customTag: tag,
-                accountId,
-                cause: `${error.message}; the lookup by tag failed too: ${lookup.failure.message}`
-              })
-            )
-          }
-          const found = lookup.success
-          if (found !== undefined) {
-            if (found.status === OrderStatus.Rejected) return yield* Effect.fail(foundRejected(found, tag))
-            yield* Effect.logInfo(`Orders.place: the order was executed (id ${found.id}); its reply was lost`)
-            return placed(found.id, sends, true, found)
-          }
-          if (sends > maxResends) {
-            return yield* Effect.fail(
-              new AmbiguousOrder({
-                operation: "Orders.place",
-                customTag: tag,
-                accountId,
-                cause: `${error.message}; no order carries the tag after ${sends} sends, but a late execution cannot be ruled out`
-              })
-            )
-          }
-          yield* Effect.logInfo(`Orders.place: no order carries customTag "${tag}"; sending again (send ${sends + 1})`)
-        }
-      })
+    const { submit, searchWindow, lookupPolicy } = makePlacement(client, options)
+    const priceRule = { allowNonPositive: options.allowNonPositivePrices === true }
 
     const place = Effect.fn("Orders.place")(function* (input: PlaceOrderInput) {
       const checked = yield* checkPlacement(input)
+      yield* checkPriceSigns("Orders.place", checked, priceRule)
       const accountId = yield* accounts.idOr(checked.accountId)
       const contract = yield* instruments.resolve(checked.contract)
       yield* checkPrices(
@@ -316,7 +229,8 @@ const make = (options: OrdersOptions = {}) =>
           referencePrice: checked.referencePrice,
           side: checked.side
         },
-        contract
+        contract,
+        priceRule
       )
       const customTag = checked.customTag ?? (yield* generateTag)
       const request = {
@@ -345,6 +259,7 @@ const make = (options: OrdersOptions = {}) =>
 
     const modify = Effect.fn("Orders.modify")(function* (input: ModifyOrderInput) {
       const op = "Orders.modify"
+      if (typeof input !== "object" || input === null) return yield* refuse(op, "input", "{ orderId, … }", input)
       if (!isPositiveInt(input.orderId)) return yield* refuse(op, "orderId", "an order id", input.orderId)
       if (input.size !== undefined && !isPositiveInt(input.size)) {
         return yield* refuse(op, "size", "a positive whole number of contracts", input.size)
@@ -354,6 +269,7 @@ const make = (options: OrdersOptions = {}) =>
         const value = input[field]
         if (value !== undefined && !Number.isFinite(value)) return yield* refuse(op, field, "a finite price", value)
       }
+      yield* checkPriceSigns(op, input, priceRule)
       const hasPrice = prices.some((field) => input[field] !== undefined)
       if (!hasPrice && input.size === undefined) {
         return yield* refuse(op, "size/limitPrice/stopPrice/trailPrice", "at least one field to change", undefined)
@@ -362,35 +278,80 @@ const make = (options: OrdersOptions = {}) =>
       if (hasPrice) {
         const contractId = input.contractId ?? (yield* byIdRaw(accountId, input.orderId)).contractId
         const contract = yield* instruments.resolve(contractId)
-        yield* checkPrices(op, input, contract)
+        yield* checkPrices(op, input, contract, priceRule)
       }
-      yield* client.call(Endpoints.modifyOrder, {
-        accountId,
-        orderId: input.orderId,
-        ...(input.size === undefined ? {} : { size: input.size }),
-        ...(input.limitPrice === undefined ? {} : { limitPrice: input.limitPrice }),
-        ...(input.stopPrice === undefined ? {} : { stopPrice: input.stopPrice }),
-        ...(input.trailPrice === undefined ? {} : { trailPrice: input.trailPrice })
-      })
+      yield* client
+        .call(Endpoints.modifyOrder, {
+          accountId,
+          orderId: input.orderId,
+          ...(input.size === undefined ? {} : { size: input.size }),
+          ...(input.limitPrice === undefined ? {} : { limitPrice: input.limitPrice }),
+          ...(input.stopPrice === undefined ? {} : { stopPrice: input.stopPrice }),
+          ...(input.trailPrice === undefined ? {} : { trailPrice: input.trailPrice })
+        })
+        .pipe(
+          Effect.catchIf(ambiguousGateway, (error) =>
+            // Never resent: read the order back and compare the fields that were asked to change.
+            Effect.flatMap(
+              Effect.result(byIdRaw(accountId, input.orderId).pipe(Effect.retry(lookupPolicy))),
+              (read): Effect.Effect<void, OutcomeUnknown> => {
+                const subject = `order ${input.orderId}`
+                if (read._tag === "Failure") {
+                  return Effect.fail(
+                    new OutcomeUnknown({ operation: op, subject, cause: error.message, observed: read.failure.message })
+                  )
+                }
+                const order = read.success
+                const mismatch = modifyMismatch(input, order)
+                return mismatch === undefined
+                  ? Effect.logInfo(`Orders.modify: order ${input.orderId} shows the change; the reply was lost`)
+                  : Effect.fail(
+                      new OutcomeUnknown({ operation: op, subject, cause: error.message, observed: mismatch })
+                    )
+              }
+            )
+          )
+        )
     })
 
     const cancelRaw = (accountId: number, orderId: number) =>
       client.call(Endpoints.cancelOrder, { accountId, orderId }).pipe(
         Effect.asVoid,
-        Effect.catchIf(
-          (e): e is GatewayError => e._tag === "GatewayError" && isAmbiguous(e.reason),
-          (error) =>
-            // Never resend; read the order back to learn whether the cancel took effect.
-            byIdRaw(accountId, orderId).pipe(
-              Effect.retry(lookupPolicy),
-              Effect.orElseSucceed(() => undefined),
-              Effect.flatMap((order) =>
-                order !== undefined &&
-                (order.status === OrderStatus.Cancelled || order.status === OrderStatus.PendingCancellation)
-                  ? Effect.logInfo(`Orders.cancel: order ${orderId} is cancelled; the reply was lost`)
-                  : Effect.fail(error)
-              )
-            )
+        Effect.catchIf(ambiguousGateway, (error) =>
+          // Never resent: read the order back to learn whether the cancel took effect.
+          Effect.flatMap(
+            Effect.result(byIdRaw(accountId, orderId).pipe(Effect.retry(lookupPolicy))),
+            (read): Effect.Effect<void, GatewayError | OutcomeUnknown> => {
+              const unknown = (observed: string) =>
+                Effect.fail(
+                  new OutcomeUnknown({
+                    operation: "Orders.cancel",
+                    subject: `order ${orderId}`,
+                    cause: error.message,
+                    observed
+                  })
+                )
+              if (read._tag === "Failure") return unknown(read.failure.message)
+              const status = read.success.status
+              if (status === OrderStatus.Cancelled || status === OrderStatus.PendingCancellation) {
+                return Effect.logInfo(`Orders.cancel: order ${orderId} is cancelled; the reply was lost`)
+              }
+              // Filled, expired or rejected: the cancel did not take effect and never will.
+              if (status === OrderStatus.Filled || status === OrderStatus.Expired || status === OrderStatus.Rejected) {
+                return Effect.fail(
+                  new GatewayError({
+                    operation: Endpoints.cancelOrder.name,
+                    reason: Rejected.make({
+                      code: -1,
+                      name: "NotCancellable",
+                      message: `order ${orderId} is ${statusName(status)}: it was not cancelled (the cancel's reply was lost)`
+                    })
+                  })
+                )
+              }
+              return unknown(`the order is still ${statusName(status)}`)
+            }
+          )
         )
       )
 
@@ -412,6 +373,14 @@ const make = (options: OrdersOptions = {}) =>
     })
 
     const findByTag = Effect.fn("Orders.findByTag")(function* (customTag: string, options?: SearchOrdersOptions) {
+      if (typeof customTag !== "string" || customTag.length === 0 || customTag.length > MAX_TAG_LENGTH) {
+        return yield* refuse(
+          "Orders.findByTag",
+          "customTag",
+          `a tag of 1 to ${MAX_TAG_LENGTH} characters`,
+          typeof customTag === "string" ? `${customTag.length} characters` : customTag
+        )
+      }
       const { start, end } = yield* window("Orders.findByTag", options)
       const accountId = yield* accounts.idOr(options?.accountId)
       return pickTagged(yield* searchWindow(accountId, start, end), customTag)
@@ -425,6 +394,7 @@ const make = (options: OrdersOptions = {}) =>
     })
 
     const byId = Effect.fn("Orders.byId")(function* (orderId: number, accountId?: number) {
+      if (!isPositiveInt(orderId)) return yield* refuse("Orders.byId", "orderId", "an order id", orderId)
       return yield* byIdRaw(yield* accounts.idOr(accountId), orderId)
     })
 
@@ -482,25 +452,22 @@ const make = (options: OrdersOptions = {}) =>
     })
 
     const cancelAll = Effect.fn("Orders.cancelAll")(function* (options?: CancelAllOptions) {
+      const concurrency = options?.concurrency ?? 4
+      if (!isPositiveInt(concurrency) || concurrency > 64) {
+        return yield* refuse("Orders.cancelAll", "concurrency", "a whole number from 1 to 64", concurrency)
+      }
       const accountId = yield* accounts.idOr(options?.accountId)
       const open = (yield* searchOpenRaw(accountId)).filter(
         (o) => options?.contractId === undefined || o.contractId === options.contractId
       )
-      const results = yield* Effect.forEach(
-        open,
-        (order) => Effect.result(cancelRaw(accountId, order.id)).pipe(Effect.map((result) => ({ order, result }))),
-        { concurrency: options?.concurrency ?? 4 }
-      )
-      const cancelled: Array<Order> = []
-      const failed: Array<{ order: Order; error: CallError }> = []
-      for (const { order, result } of results) {
-        if (result._tag === "Success") cancelled.push(order)
-        else failed.push({ order, error: result.failure })
-      }
+      const { succeeded, failed } = yield* fanOut(open, (order) => cancelRaw(accountId, order.id), concurrency)
       if (failed.length > 0) {
-        yield* Effect.logWarning(`Orders.cancelAll: ${cancelled.length} cancelled, ${failed.length} failed`)
+        yield* Effect.logWarning(`Orders.cancelAll: ${succeeded.length} cancelled, ${failed.length} failed`)
       }
-      return { cancelled, failed } satisfies CancelAllReport
+      return {
+        cancelled: succeeded,
+        failed: failed.map(({ item, error }) => ({ order: item, error }))
+      } satisfies CancelAllReport
     })
 
     return Orders.of({ place, modify, cancel, search, searchOpen, byId, findByTag, query, queryStream, cancelAll })

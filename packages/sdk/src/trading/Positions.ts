@@ -1,7 +1,8 @@
 /**
  * Open positions: search, close, partial close (its size checked against the open position before
  * anything is sent) and flatten-all with a per-position report. Closes are never resent; an ambiguous
- * failure is settled by reading the positions back. `Position/closeContract` leaves the position's
+ * failure is settled by reading the positions back (flat or reduced as asked: success; otherwise
+ * `OutcomeUnknown` with what the read-back showed). `Position/closeContract` leaves the position's
  * active bracket children working (gateway-api.md §4.4.1), where a stray stop would open a new naked
  * position, so a close cancels them too unless told not to.
  */
@@ -13,15 +14,19 @@ import {
   type GatewayError,
   isAmbiguous,
   isRetryable,
+  OutcomeUnknown,
   type ValidationError
 } from "../client/Errors.ts"
 import { GatewayClient } from "../client/GatewayClient.ts"
+import { fanOut } from "./internal/fanOut.ts"
 import { isPositiveInt, refuse } from "./internal/ordersValidation.ts"
 
 export type { Position } from "@projectx-effect/gateway"
 export { PositionType } from "@projectx-effect/gateway"
 
 export type CallError = GatewayError | ValidationError
+/** A close can also end with its outcome unknown (the reply was lost and the read-back did not settle it). */
+export type CloseError = CallError | OutcomeUnknown
 
 export interface AccountOption {
   /** Defaults to the selected account (`Accounts.selected`). */
@@ -52,7 +57,7 @@ export interface BracketCleanup {
 /** Per position, what `flattenAll` did: every open position appears in exactly one list. */
 export interface FlattenAllReport extends BracketCleanup {
   readonly closed: ReadonlyArray<Position>
-  readonly failed: ReadonlyArray<{ readonly position: Position; readonly error: CallError }>
+  readonly failed: ReadonlyArray<{ readonly position: Position; readonly error: CloseError }>
 }
 
 export interface PositionsShape {
@@ -62,7 +67,7 @@ export interface PositionsShape {
   readonly close: (
     contractId: string,
     options?: CloseOptions
-  ) => Effect.Effect<BracketCleanup, CallError | AccountNotFound>
+  ) => Effect.Effect<BracketCleanup, CloseError | AccountNotFound>
   /**
    * `Position/partialCloseContract`: `size` must be a positive whole number no larger than the open
    * position (checked first: a `ValidationError` sends nothing).
@@ -71,7 +76,7 @@ export interface PositionsShape {
     contractId: string,
     size: number,
     options?: AccountOption
-  ) => Effect.Effect<void, CallError | AccountNotFound>
+  ) => Effect.Effect<void, CloseError | AccountNotFound>
   /** Closes every open position, reporting per position what succeeded and what failed. */
   readonly flattenAll: (options?: FlattenAllOptions) => Effect.Effect<FlattenAllReport, CallError | AccountNotFound>
 }
@@ -91,21 +96,32 @@ const make = Effect.gen(function* () {
         times: 4,
         while: (e: CallError) => e._tag === "GatewayError" && isRetryable(e.reason)
       }),
-      Effect.option
+      Effect.result
     )
+
+  const ambiguousGateway = (e: CallError): e is GatewayError => e._tag === "GatewayError" && isAmbiguous(e.reason)
+
+  /**
+   * Settles a lost close reply by the position's size read back: `expected` left (0 = flat) is success;
+   * anything else, or a failed read, is `OutcomeUnknown` saying what was seen.
+   */
+  const settle = (operation: string, accountId: number, contractId: string, expected: number, error: GatewayError) =>
+    Effect.flatMap(reread(accountId), (now) => {
+      const unknown = (observed: string) =>
+        Effect.fail(
+          new OutcomeUnknown({ operation, subject: `the ${contractId} position`, cause: error.message, observed })
+        )
+      if (now._tag === "Failure") return unknown(now.failure.message)
+      const left = now.success.find((p) => p.contractId === contractId)?.size ?? 0
+      return left === expected
+        ? Effect.logInfo(`${operation}: ${contractId} is at ${left}; the reply was lost`)
+        : unknown(`${left} contract(s) open, expected ${expected}`)
+    })
 
   const closeRaw = (accountId: number, contractId: string) =>
     client.call(Endpoints.closePosition, { accountId, contractId }).pipe(
       Effect.asVoid,
-      Effect.catchIf(
-        (e): e is GatewayError => e._tag === "GatewayError" && isAmbiguous(e.reason),
-        (error) =>
-          Effect.flatMap(reread(accountId), (now) =>
-            now._tag === "Some" && !now.value.some((p) => p.contractId === contractId)
-              ? Effect.logInfo(`Positions.close: ${contractId} is flat; the reply was lost`)
-              : Effect.fail(error)
-          )
-      )
+      Effect.catchIf(ambiguousGateway, (error) => settle("Positions.close", accountId, contractId, 0, error))
     )
 
   const noCleanup: BracketCleanup = { bracketsCancelled: [], bracketsFailed: [] }
@@ -123,21 +139,12 @@ const make = Effect.gen(function* () {
       }
       const working = listed.success.orders
       const orphans = working.filter((o) => o.parentOrderId != null && contracts.has(o.contractId))
-      const results = yield* Effect.forEach(
+      const { succeeded: bracketsCancelled, failed } = yield* fanOut(
         orphans,
-        (order) =>
-          client.call(Endpoints.cancelOrder, { accountId, orderId: order.id }).pipe(
-            Effect.result,
-            Effect.map((result) => ({ order, result }))
-          ),
-        { concurrency }
+        (order) => client.call(Endpoints.cancelOrder, { accountId, orderId: order.id }),
+        concurrency
       )
-      const bracketsCancelled: Array<Order> = []
-      const bracketsFailed: Array<{ order: Order; error: CallError }> = []
-      for (const { order, result } of results) {
-        if (result._tag === "Success") bracketsCancelled.push(order)
-        else bracketsFailed.push({ order, error: result.failure })
-      }
+      const bracketsFailed = failed.map(({ item, error }) => ({ order: item, error }))
       if (bracketsFailed.length > 0) {
         yield* Effect.logWarning(`Positions: ${bracketsFailed.length} orphaned bracket order(s) could not be cancelled`)
       }
@@ -190,44 +197,28 @@ const make = Effect.gen(function* () {
         size
       )
     }
-    yield* client.call(Endpoints.partialClosePosition, { accountId, contractId: id, size }).pipe(
-      Effect.catchIf(
-        (e): e is GatewayError => e._tag === "GatewayError" && isAmbiguous(e.reason),
-        (error) =>
-          Effect.flatMap(reread(accountId), (now) => {
-            if (now._tag === "None") return Effect.fail(error)
-            const after = now.value.find((p) => p.contractId === id)
-            const left = after === undefined ? 0 : after.size
-            return left === position.size - size
-              ? Effect.logInfo(`Positions.partialClose: ${id} is down to ${left}; the reply was lost`)
-              : Effect.fail(error)
-          })
-      )
-    )
+    yield* client
+      .call(Endpoints.partialClosePosition, { accountId, contractId: id, size })
+      .pipe(Effect.catchIf(ambiguousGateway, (error) => settle(op, accountId, id, position.size - size, error)))
   })
 
   const flattenAll = Effect.fn("Positions.flattenAll")(function* (options?: FlattenAllOptions) {
+    const concurrency = options?.concurrency ?? 4
+    if (!isPositiveInt(concurrency) || concurrency > 64) {
+      return yield* refuse("Positions.flattenAll", "concurrency", "a whole number from 1 to 64", concurrency)
+    }
     const accountId = yield* accounts.idOr(options?.accountId)
     const positions = yield* open(accountId)
-    const results = yield* Effect.forEach(
-      positions,
-      (position) =>
-        Effect.result(closeRaw(accountId, position.contractId)).pipe(Effect.map((result) => ({ position, result }))),
-      { concurrency: options?.concurrency ?? 4 }
-    )
-    const closed: Array<Position> = []
-    const failed: Array<{ position: Position; error: CallError }> = []
-    for (const { position, result } of results) {
-      if (result._tag === "Success") closed.push(position)
-      else failed.push({ position, error: result.failure })
-    }
+    const outcome = yield* fanOut(positions, (position) => closeRaw(accountId, position.contractId), concurrency)
+    const closed = outcome.succeeded
+    const failed = outcome.failed.map(({ item, error }) => ({ position: item, error }))
     if (failed.length > 0) {
       yield* Effect.logWarning(`Positions.flattenAll: ${closed.length} closed, ${failed.length} failed`)
     }
     const cleanup =
       options?.cancelBrackets === false
         ? noCleanup
-        : yield* cancelOrphans(accountId, new Set(closed.map((p) => p.contractId)), options?.concurrency ?? 4)
+        : yield* cancelOrphans(accountId, new Set(closed.map((p) => p.contractId)), concurrency)
     return { closed, failed, ...cleanup } satisfies FlattenAllReport
   })
 

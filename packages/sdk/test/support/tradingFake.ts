@@ -9,7 +9,7 @@ import {
   type Position,
   type TradingAccount
 } from "@projectx-effect/gateway"
-import { Effect, Layer, References } from "effect"
+import { Clock, Effect, Layer, References } from "effect"
 import { Accounts } from "../../src/trading/Accounts.ts"
 import {
   GatewayError,
@@ -196,6 +196,7 @@ export const makeFake = (
   return {
     state,
     client: GatewayClient.of({
+      serverTime: Clock.currentTimeMillis,
       call: call as GatewayClient["Service"]["call"],
       stats: Effect.sync(() => ({
         requests: state.calls.length,

@@ -6,7 +6,8 @@ import { type ContractInfo, frontQuarter, listed, resolveContract } from "./Cont
 import { Engine, type EngineOptions } from "./Engine.ts"
 import { type FaultRule, Faults } from "./Faults.ts"
 import { hash4, hashString } from "./Hash.ts"
-import { Market, type TradingHours } from "./Market.ts"
+import { defaultHubSettings, HubServer, type HubSettings } from "./hubs/HubServer.ts"
+import { type DayBars, Market, type TradingHours } from "./Market.ts"
 import { RateLimiter, type RateLimitSettings } from "./RateLimits.ts"
 import { Sessions } from "./Sessions.ts"
 import { type ClockMode, SimClock } from "./SimClock.ts"
@@ -24,8 +25,15 @@ export interface Config {
   readonly faultSeed: number
   readonly historyStartMs: number
   readonly tradingHours: TradingHours
+  /** Contract/search lists the next three quarterly months too (the Gateway lists front months only). */
+  readonly deferredMonths: boolean
+  /** History/retrieveBars with limit > 20,000: refuse (code 4, with a message) or serve 20,000. */
+  readonly barsOverLimit: "reject" | "clamp"
+  /** Day bars (and weeks, months) cut at 00:00 UTC, as the Gateway's are, or at the CME session open. */
+  readonly dayBars: DayBars
   readonly engine: EngineOptions
   readonly users: ReadonlyArray<SeedUser>
+  readonly hubs: Partial<HubSettings>
 }
 
 /** The endpoint table as [key, name, path] rows: what stats and fault rules are keyed by. */
@@ -47,6 +55,7 @@ export class SimState {
   readonly limiter: RateLimiter
   readonly faults: Faults
   readonly stats: Stats
+  readonly hubs: HubServer
 
   constructor(config: Config, wallNow: () => number) {
     this.config = config
@@ -55,7 +64,8 @@ export class SimState {
     this.market = new Market({
       seed: config.seed,
       historyStartMs: config.historyStartMs,
-      tradingHours: config.tradingHours
+      tradingHours: config.tradingHours,
+      dayBars: config.dayBars
     })
     this.engine = this.makeEngine()
     this.sessions = new Sessions(`projectx-simulator/${config.seed}`, wallNow, config.tokenLifetimeSeconds)
@@ -64,10 +74,14 @@ export class SimState {
     this.faults.set(config.faults)
     this.stats = new Stats(endpointRows)
     if (allEndpoints.length !== endpointRows.length) throw new Error("endpoint table changed while loading")
+    this.hubs = new HubServer(this, config.hubs)
   }
 
   private makeEngine(options: EngineOptions = this.config.engine): Engine {
-    return new Engine(this.market, () => this.clock.now(), this.config.users, options)
+    const engine = new Engine(this.market, () => this.clock.now(), this.config.users, options)
+    // The user hub hears every change; `hubs` is assigned after the first engine, before any event.
+    engine.onEvent((event) => this.hubs.user.onEngineEvent(event))
+    return engine
   }
 
   /** Back to the seeded state: orders, positions, balances, prices, clock, faults, limits, counters. */
@@ -81,6 +95,8 @@ export class SimState {
     this.limiter.update(this.config.rateLimits)
     this.faults.set(this.config.faults, { seed: this.config.faultSeed })
     this.stats.reset()
+    this.hubs.resetStats()
+    this.hubs.update({ ...defaultHubSettings, ...this.config.hubs })
     if (options.sessions === true) this.sessions.revokeAll()
   }
 
@@ -101,7 +117,15 @@ export class SimState {
     if (user.apiKey !== apiKey) {
       return { _tag: "Failure", errorCode: LoginErrorCode.InvalidCredentials, errorMessage: null }
     }
-    return { _tag: "Success", token: this.sessions.issue(user.id, user.userName) }
+    return this.loggedIn(user)
+  }
+
+  /** A new session; with the hubs' singleSession setting, the user's other hub connections are logged out. */
+  private loggedIn(user: SeedUser): LoginResult {
+    const token = this.sessions.issue(user.id, user.userName)
+    const verified = this.sessions.verify(token)
+    if (verified._tag === "Valid") this.hubs.loggedIn(user.id, verified.session.jti)
+    return { _tag: "Success", token }
   }
 
   loginApp(req: {
@@ -124,7 +148,7 @@ export class SimState {
     if (req.appId !== appCredentials.appId) return failure(C.AppNotFound)
     if (req.verifyKey !== appCredentials.verifyKey) return failure(C.AppVerificationFailed)
     if (req.deviceId.trim().length === 0) return failure(C.InvalidDevice)
-    return { _tag: "Success", token: this.sessions.issue(user.id, user.userName) }
+    return this.loggedIn(user)
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -142,15 +166,31 @@ export class SimState {
     }
   }
 
-  /** Loose matching like the live server ("ES" also finds MES), at most 20, in a scrambled order. */
+  /**
+   * Loose matching like the live server ("ES" also finds MES), at most 20. By default front months
+   * only (`activeContract: true`, one per product, closest names first), as the Gateway documents;
+   * with `deferredMonths`, four quarterly months per root in a scrambled order, so SDKs must pick
+   * the front month themselves.
+   */
   searchContracts(text: string | null | undefined, nowMs: number): Array<WireContract> {
     const needle = (text ?? "").trim().toUpperCase()
+    const front = frontQuarter(nowMs)
     const matches = listed(nowMs).filter((c) => {
+      if (!this.config.deferredMonths && c.quarter !== front) return false
       if (needle.length === 0) return true
       const hay = `${c.id} ${c.name} ${c.spec.ticker} ${c.spec.root} ${c.symbolId} ${c.description.toUpperCase()}`
       return hay.includes(needle)
     })
-    // A fixed but non-alphabetical, non-front-first order: SDKs must pick the front month themselves.
+    if (!this.config.deferredMonths) {
+      const rank = (c: ContractInfo) =>
+        c.spec.ticker === needle || c.spec.root === needle ? 0 : c.spec.ticker.startsWith(needle) ? 1 : 2
+      return matches
+        .map((c, i) => [rank(c), i, c] as const)
+        .sort((a, b) => a[0] - b[0] || a[1] - b[1])
+        .slice(0, 20)
+        .map(([, , c]) => this.wireContract(c, nowMs))
+    }
+    // A fixed but non-alphabetical, non-front-first order.
     const salt = hashString(needle)
     const ranked = matches.map((c) => [hash4(this.config.seed, salt, hashString(c.id), 7), c] as const)
     ranked.sort((a, b) => a[0] - b[0])

@@ -2,7 +2,8 @@
  * One call's pipeline, without the session: rate limiter → circuit breaker → retry (only where the
  * contract says it is safe; 429 everywhere, since a 429 was not executed) → HTTP attempt with one deadline
  * → `interpret` (status, envelope, the endpoint's error code by name) → Schema decode, with one span per
- * call. Internal: `GatewayClient` is the public way in, adding the token and the 401 recovery; `Auth` uses
+ * call. The body is read under a size cap, and the `Date` header of every reply keeps an estimate of the
+ * Gateway's clock (order lookups search around the Gateway's time, not ours). Internal: `GatewayClient` is the public way in, adding the token and the 401 recovery; `Auth` uses
  * this directly because logging in cannot wait for a session.
  */
 import type { AnyEndpoint, RequestOf, ResponseOf } from "@projectx-effect/gateway"
@@ -18,16 +19,17 @@ import {
   Schedule,
   Schema,
   Semaphore,
+  Stream,
   type Tracer
 } from "effect"
-import { HttpClient, HttpClientRequest } from "effect/http"
+import { HttpClient, HttpClientRequest, type HttpClientResponse } from "effect/http"
 import { redactString } from "../../observability/internal/redact.ts"
 import * as Metrics from "../../observability/Metrics.ts"
 import { CircuitBreaker, groupOf } from "../CircuitBreaker.ts"
-import { GatewayError, type Reason, Timeout, Transport, ValidationError } from "../Errors.ts"
+import { GatewayError, type Reason, Timeout, TooLarge, Transport, ValidationError } from "../Errors.ts"
 import { ProjectXConfig } from "../ProjectXConfig.ts"
 import { RateLimiter } from "../RateLimiter.ts"
-import { classifyStatus, decodeReason, issuePath, readBody, shouldRetry } from "./interpret.ts"
+import { classifyStatus, decodeReason, issuePath, onAccepted, readBody, shouldRetry } from "./interpret.ts"
 
 /** Turns a parsed JSON body into the call's result, or a reason it is not acceptable. */
 export type Decoder<A> = (json: unknown) => Effect.Effect<A, Reason>
@@ -78,6 +80,22 @@ const notSentCodes = new Set([
   "ERR_INVALID_URL"
 ])
 
+/** The Gateway's clock as seen through `Date` headers: its time minus ours, once a reply carried one. */
+export interface ServerClock {
+  readonly offsetMs: number | undefined
+}
+
+/** Concatenates body chunks without Node's Buffer. */
+const concatBytes = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const chunk of chunks) {
+    out.set(chunk, at)
+    at += chunk.length
+  }
+  return out
+}
+
 const schemaDecoder = <A>(schema: Schema.Top): Decoder<A> => {
   const decode = Schema.decodeUnknownEffect(schema as unknown as Schema.Codec<A, unknown>)
   return (json) => Effect.mapError(decode(json), decodeReason)
@@ -92,6 +110,8 @@ export class GatewayTransport extends Context.Service<
       options?: SendOptions<A>
     ) => Effect.Effect<A, GatewayError | ValidationError>
     readonly stats: Effect.Effect<TransportStats>
+    /** The Gateway's current time, estimated from the `Date` header of its last reply (ours until one). */
+    readonly serverTime: Effect.Effect<number>
   }
 >()("@projectx-effect/sdk/GatewayTransport") {
   static readonly make = Effect.gen(function* () {
@@ -105,6 +125,9 @@ export class GatewayTransport extends Context.Service<
     // Plain counters: they are only ever bumped on this fiber's turn, and a Ref per bump was measurable.
     const counters = { requests: 0, attempts: 0, retries: 0, rateLimited: 0, failures: {} as Record<string, number> }
     const timeoutMs = Duration.toMillis(config.requestTimeout)
+    const maxBytes = config.maxResponseBytes
+    const clock: { offsetMs: number | undefined } = { offsetMs: undefined }
+    const utf8 = new TextDecoder()
     // The limiter stamps a permit when it grants it, and the Gateway counts the request when it arrives.
     // A burst larger than the pool would wait inside undici after its permits were stamped, and arrive
     // spread out by that wait (past the limiter's margin on a slow link). So each bucket may have at most
@@ -175,10 +198,51 @@ export class GatewayTransport extends Context.Service<
       let attempts = 0
       const failedWith: Array<string> = []
 
+      /**
+       * The body as text, at most `maxBytes`: a declared length is checked before reading, an undeclared
+       * one while streaming. Past the cap the body stream is closed, which destroys the connection.
+       */
+      const readText = (response: HttpClientResponse.HttpClientResponse) => {
+        const declared = Number(response.headers["content-length"] ?? Number.NaN)
+        if (Number.isFinite(declared) && declared <= maxBytes) return response.text
+        const { status } = response
+        const reason = TooLarge.make({ limitBytes: maxBytes })
+        // Only a refusal (4xx other than 408) is definite; any other reply may follow an execution.
+        const tooLarge = fail(status >= 400 && status < 500 && status !== 408 ? reason : onAccepted(endpoint, reason))
+        if (Number.isFinite(declared)) {
+          return response.stream.pipe(Stream.take(1), Stream.runDrain, Effect.ignore, Effect.andThen(tooLarge))
+        }
+        return Effect.suspend(() => {
+          const chunks: Array<Uint8Array> = []
+          let size = 0
+          return response.stream.pipe(
+            Stream.runForEach((chunk) => {
+              size += chunk.length
+              if (size > maxBytes) return tooLarge
+              chunks.push(chunk)
+              return Effect.void
+            }),
+            Effect.map(() => utf8.decode(concatBytes(chunks, size)))
+          )
+        })
+      }
+
+      /** The Gateway's clock, from the reply's `Date` (whole seconds: the middle of that second). */
+      const observeDate = (headers: Record<string, string | undefined>) => {
+        const date = headers.date
+        if (date === undefined) return Effect.void
+        const at = Date.parse(date)
+        if (!Number.isFinite(at)) return Effect.void
+        return Effect.map(Clock.currentTimeMillis, (now) => {
+          clock.offsetMs = at + 500 - now
+        })
+      }
+
       const exchange = (base: HttpClientRequest.HttpClientRequest) =>
         http.execute(base).pipe(
+          Effect.tap((response) => observeDate(response.headers)),
           Effect.flatMap((response) =>
-            Effect.map(response.text, (text) => ({ status: response.status, headers: response.headers, text }))
+            Effect.map(readText(response), (text) => ({ status: response.status, headers: response.headers, text }))
           ),
           // One deadline for the whole exchange: headers and body.
           Effect.timeoutOption(config.requestTimeout),
@@ -206,13 +270,16 @@ export class GatewayTransport extends Context.Service<
             }
             return yield* fail(failed)
           }
+          // Past the status line the Gateway has accepted the request: what cannot be read is ambiguous
+          // on an endpoint that is not retry-safe (`onAccepted`).
+          const failAccepted = (reason: Reason) => fail(onAccepted(endpoint, reason))
           if (decodeText !== undefined) {
             const direct = decodeText(text)
-            if (direct !== undefined) return yield* direct.pipe(Effect.catch(fail))
+            if (direct !== undefined) return yield* direct.pipe(Effect.catch(failAccepted))
           }
           const body = readBody(endpoint, text)
           if (Result.isFailure(body)) return yield* fail(body.failure)
-          return yield* decodePayload(body.success).pipe(Effect.catch(fail))
+          return yield* decodePayload(body.success).pipe(Effect.catch(failAccepted))
         })
 
       return Effect.gen(function* () {
@@ -275,7 +342,8 @@ export class GatewayTransport extends Context.Service<
 
     return GatewayTransport.of({
       send,
-      stats: Effect.sync(() => ({ ...counters, failures: { ...counters.failures } }))
+      stats: Effect.sync(() => ({ ...counters, failures: { ...counters.failures } })),
+      serverTime: Effect.map(Clock.currentTimeMillis, (now) => now + (clock.offsetMs ?? 0))
     })
   })
 

@@ -57,6 +57,15 @@ export const decodeReason = (error: Schema.SchemaError): Reason => {
   return Decode.make({ path, issue: message })
 }
 
+/**
+ * A reason found in a 2xx reply, as the caller must read it: on an endpoint that is not retry-safe the
+ * Gateway accepted the request, so an unreadable reply (`Decode`, `TooLarge`) leaves its effect unknown.
+ */
+export const onAccepted = (endpoint: AnyEndpoint, reason: Reason): Reason =>
+  (reason._tag === "Decode" || reason._tag === "TooLarge") && !endpoint.retrySafe && reason.ambiguous !== true
+    ? { ...reason, ambiguous: true }
+    : reason
+
 const orderIdOf = (json: unknown): { readonly orderId?: number } => {
   const id = (json as { orderId?: unknown }).orderId
   return typeof id === "number" && Number.isSafeInteger(id) ? { orderId: id } : {}
@@ -93,7 +102,9 @@ export const readBody = (endpoint: AnyEndpoint, text: string): Result.Result<unk
   } catch {
     // Status/ping answers a bare `pong` as text/plain unless JSON is negotiated: take the text.
     if (!endpoint.enveloped) return Result.succeed(text)
-    return Result.fail(Decode.make({ path: "", issue: `the body is not JSON: ${excerpt(text).slice(0, 80)}` }))
+    return Result.fail(
+      onAccepted(endpoint, Decode.make({ path: "", issue: `the body is not JSON: ${excerpt(text).slice(0, 80)}` }))
+    )
   }
   if (!endpoint.enveloped) return Result.succeed(json)
   // The common case costs two property reads; anything else goes through the Envelope Schema.
@@ -106,7 +117,7 @@ export const readBody = (endpoint: AnyEndpoint, text: string): Result.Result<unk
     return Result.succeed(json)
   }
   const envelope = decodeEnvelope(json)
-  if (Result.isFailure(envelope)) return Result.fail(decodeReason(envelope.failure))
+  if (Result.isFailure(envelope)) return Result.fail(onAccepted(endpoint, decodeReason(envelope.failure)))
   const { success, errorCode, errorMessage } = envelope.success
   if (success && errorCode === 0) return Result.succeed(json)
   return Result.fail(
@@ -134,7 +145,8 @@ export const interpret = (
 /**
  * Whether a failed attempt may be tried again. A 429 was not executed and a connection that never sent a
  * byte reached nobody, so those retry everywhere; timeouts, resets after sending, 5xx and 408 only where the
- * endpoint table marks the endpoint retry-safe (reads), since an order may have executed.
+ * endpoint table marks the endpoint retry-safe (reads), since an order may have executed. An unreadable
+ * reply (`Decode`, `TooLarge`) is never retried: the same request would get the same reply.
  */
 export const shouldRetry = (endpoint: AnyEndpoint, error: GatewayError | ValidationError): boolean => {
   if (error._tag !== "GatewayError") return false

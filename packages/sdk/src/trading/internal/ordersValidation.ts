@@ -228,11 +228,16 @@ export const checkPlacement = (
     }
     let customTag: string | undefined
     if (raw.customTag !== undefined) {
-      if (typeof raw.customTag !== "string" || raw.customTag.trim().length === 0) {
+      if (
+        typeof raw.customTag !== "string" ||
+        raw.customTag.trim().length === 0 ||
+        raw.customTag.length > MAX_TAG_LENGTH ||
+        /[\u0000-\u001f\u007f]/.test(raw.customTag)
+      ) {
         return yield* fail(
           operation,
           "customTag",
-          "a non-empty string unique on the account, or nothing to generate one",
+          `a non-empty string of at most ${MAX_TAG_LENGTH} printable characters, unique on the account, or nothing to generate one`,
           raw.customTag
         )
       }
@@ -267,7 +272,40 @@ const aligned = (operation: string, field: string, price: number | undefined, co
         price
       )
 
-/** Price checks that need the contract: tick alignment and the trailing distance. */
+/** Prices are finite, and > 0 unless `rule.allowNonPositive`: no I/O, so it runs before anything is sent. */
+export const checkPriceSigns = (
+  operation: string,
+  prices: {
+    readonly limitPrice?: number | undefined
+    readonly stopPrice?: number | undefined
+    readonly trailPrice?: number | undefined
+    readonly referencePrice?: number | undefined
+  },
+  rule: { readonly allowNonPositive: boolean }
+): Effect.Effect<void, ValidationError> => {
+  for (const field of ["limitPrice", "stopPrice", "trailPrice", "referencePrice"] as const) {
+    const price = prices[field]
+    if (price === undefined) continue
+    if (!isFiniteNumber(price)) return fail(operation, field, "a finite price", price)
+    if (price <= 0 && !rule.allowNonPositive) {
+      return fail(
+        operation,
+        field,
+        "a price > 0 (a price ≤ 0 is almost always a mistake, but crude oil traded below zero in April 2020: set the Orders option allowNonPositivePrices to send one)",
+        price
+      )
+    }
+  }
+  return Effect.void
+}
+
+/** The longest `customTag` sent (the Gateway stores it; an unbounded one would be echoed back in every read). */
+export const MAX_TAG_LENGTH = 100
+
+/**
+ * Price checks that need the contract: sign, tick alignment and the trailing distance. A price ≤ 0 is
+ * refused unless `rule.allowNonPositive` (crude oil traded below zero in April 2020).
+ */
 export const checkPrices = (
   operation: string,
   prices: {
@@ -277,9 +315,11 @@ export const checkPrices = (
     readonly referencePrice?: number | undefined
     readonly side?: OrderSide | undefined
   },
-  contract: Contract
+  contract: Contract,
+  rule: { readonly allowNonPositive: boolean } = { allowNonPositive: false }
 ): Effect.Effect<void, ValidationError> =>
   Effect.gen(function* () {
+    yield* checkPriceSigns(operation, prices, rule)
     yield* aligned(operation, "limitPrice", prices.limitPrice, contract)
     yield* aligned(operation, "stopPrice", prices.stopPrice, contract)
     yield* aligned(operation, "trailPrice", prices.trailPrice, contract)
