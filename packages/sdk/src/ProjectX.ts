@@ -21,7 +21,7 @@ import { Orders, type OrdersOptions } from "./trading/Orders.ts"
 import { Positions } from "./trading/Positions.ts"
 import { ProjectXConfig, type ProjectXOptions } from "./client/ProjectXConfig.ts"
 import { RateLimiter } from "./client/RateLimiter.ts"
-import { layerRedis, type SharedOptions, SharedStatus } from "./client/Shared.ts"
+import { layerRedis, type SharedOptions, SharedStatus, validate as validateShared } from "./client/Shared.ts"
 import { makeRedisTier } from "./market/internal/barCacheRedis.ts"
 import { Trades } from "./trading/Trades.ts"
 
@@ -131,7 +131,10 @@ const sharedInfra = (shared: SharedOptions | undefined): Layer.Layer<Redis.Redis
 export const layerServices = (
   options: LayerOptions = {}
 ): Layer.Layer<Exclude<Services, ProjectXConfig>, ConfigurationError, ProjectXConfig | HttpClient.HttpClient> => {
-  const shared = sharedInfra(options.shared)
+  const shared =
+    options.shared === undefined
+      ? sharedInfra(undefined)
+      : Layer.unwrap(Effect.as(validateShared(options.shared), sharedInfra(options.shared)))
   const infra = Layer.mergeAll(rateLimiterFromConfig(options.shared), CircuitBreaker.layer, barCache(options)).pipe(
     Layer.provideMerge(shared)
   )

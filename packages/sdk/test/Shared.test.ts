@@ -62,6 +62,30 @@ const runBots = async (count: number, apiUrl: string, redisUrl: string, calls: n
   return Promise.all(bots.map((b) => b.done))
 }
 
+describe("shared options", () => {
+  it.effect("are checked when the layer is built: a typed ConfigurationError naming the option, no connection", () =>
+    Effect.gen(function* () {
+      const build = (shared: ProjectX.LayerOptions["shared"]) =>
+        Layer.build(
+          ProjectX.layer({ apiUrl: "http://127.0.0.1:9", username: "u", apiKey: "0123456789abcdef", shared })
+        ).pipe(Effect.scoped, Effect.flip)
+      const cases = [
+        [{ redisUrl: "not a url" }, "options.shared.redisUrl"],
+        [{ redisUrl: "http://127.0.0.1:6379" }, "options.shared.redisUrl"],
+        [{ redisUrl: "redis://127.0.0.1:1", fallbackShare: 0 }, "options.shared.fallbackShare"],
+        [{ redisUrl: "redis://127.0.0.1:1", fallbackShare: 1.5 }, "options.shared.fallbackShare"],
+        [{ redisUrl: "redis://127.0.0.1:1", cache: { maxBytes: -1 } }, "options.shared.cache.maxBytes"],
+        [{ redisUrl: "redis://127.0.0.1:1", commandTimeout: "-1 second" }, "options.shared.commandTimeout"]
+      ] as const
+      for (const [shared, variable] of cases) {
+        const error = yield* build(shared as ProjectX.LayerOptions["shared"])
+        expect(error._tag).toBe("ConfigurationError")
+        expect(error._tag === "ConfigurationError" ? error.variable : "").toBe(variable)
+      }
+    })
+  )
+})
+
 describe.skipIf(skipReason !== undefined)("shared on Redis", () => {
   let redis: RedisServer
   beforeAll(async () => {

@@ -4,8 +4,9 @@
  * fails the layer and never queues a command while Redis is away (each command fails at once), so
  * every user of it can fall back to local behaviour and come back when Redis does.
  */
-import { Context, Duration, Effect, Layer, Redacted } from "effect"
+import { Context, Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as Redis from "effect/persistence/Redis"
+import { ConfigurationError } from "./Errors.ts"
 
 /** `ProjectX.layer({ shared })`: what turns sharing on. Without it nothing is shared. */
 export interface SharedOptions {
@@ -32,6 +33,36 @@ export interface SharedOptions {
     | undefined
   /** Longest one Redis command may take before it counts as a failure. Default 1 second. */
   readonly commandTimeout?: Duration.Input | undefined
+}
+
+const bad = (variable: string, expected: string, got: string) =>
+  Effect.fail(new ConfigurationError({ variable: `options.shared.${variable}`, expected, got }))
+
+/** Checks `shared` when the layer is built; the URL is never echoed (it may carry a password). */
+export const validate = (options: SharedOptions): Effect.Effect<SharedOptions, ConfigurationError> => {
+  const url = Redacted.isRedacted(options.redisUrl) ? Redacted.value(options.redisUrl) : options.redisUrl
+  let protocol = ""
+  try {
+    protocol = new URL(url).protocol
+  } catch {}
+  if (protocol !== "redis:" && protocol !== "rediss:") {
+    return bad("redisUrl", "a redis:// or rediss:// URL", protocol === "" ? "not a URL" : protocol)
+  }
+  const share = options.fallbackShare
+  if (share !== undefined && !(share > 0 && share <= 1)) return bad("fallbackShare", "a share in (0, 1]", String(share))
+  const maxBytes = options.cache === false ? undefined : options.cache?.maxBytes
+  if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes > 0)) {
+    return bad("cache.maxBytes", "a whole number of bytes > 0", String(maxBytes))
+  }
+  for (const [name, input] of [
+    ["commandTimeout", options.commandTimeout],
+    ["cache.timeToLive", options.cache === false ? undefined : options.cache?.timeToLive]
+  ] as const) {
+    if (input === undefined) continue
+    const millis = Option.match(Duration.fromInput(input), { onNone: () => Number.NaN, onSome: Duration.toMillis })
+    if (!(millis > 0 && Number.isFinite(millis))) return bad(name, "a positive, finite duration", String(input))
+  }
+  return Effect.succeed(options)
 }
 
 export type Component = "rateLimiter" | "session" | "barCache"
