@@ -1,5 +1,6 @@
 // The figures that talk to the simulator: the SDK against raw undici + JSON.parse on the same URL, body
 // and Authorization header, and the bar cache's hit against its miss.
+import { skipReason, startRedis } from "../../packages/sdk/test/support/redis.ts"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Endpoints } from "@projectx-effect/gateway"
 import { Accounts, BarCache, Instruments, MarketData, ProjectX } from "@projectx-effect/sdk"
@@ -39,6 +40,9 @@ export interface GatewayFigures {
   readonly cacheMiss: Summary
   /** The first hit right after each miss (the miss's table is already decoded). */
   readonly cacheFirstHit: Summary
+  /** A hit served by the shared Redis tier to a process whose own cache is empty; undefined without redis-server. */
+  readonly sharedHit: Summary | undefined
+  readonly sharedSkipped: string | undefined
   readonly jsonBytes: number
   readonly storedBytes: number
   readonly uncompressedBytes: number
@@ -280,6 +284,42 @@ export const runGateway = async (url: string, sizes: Sizes, log: (line: string) 
     const after = await cached.runPromise(cache.stats)
     if (after.hits < sizes.hitRuns) throw new Error(`expected ≥ ${sizes.hitRuns} hits, stats say ${after.hits}`)
 
+    // --- the shared tier: another process's cache is empty, Redis has the blob --------------------------
+    let sharedHit: Summary | undefined
+    let sharedSkipped: string | undefined = skipReason
+    if (skipReason === undefined) {
+      log("shared (Redis) cache hit …")
+      const redis = await startRedis()
+      const shared = { ...options, shared: { redisUrl: redis.url } }
+      const writer = ManagedRuntime.make(ProjectX.layer(shared))
+      const reader = ManagedRuntime.make(ProjectX.layer(shared))
+      try {
+        await writer.runPromise(MarketData.MarketData.use((m) => m.bars(barsRequest)))
+        const readerCache = await reader.runPromise(Effect.service(BarCache.BarCache))
+        const readerMarket = await reader.runPromise(Effect.service(MarketData.MarketData))
+        const times: Array<number> = []
+        const runs = Math.max(10, Math.floor(sizes.hitRuns / 20))
+        for (let i = 0; i < runs + 5; i++) {
+          // Empty in-process tiers: every get goes to Redis, as in a process that never fetched the range.
+          await reader.runPromise(readerCache.clear)
+          const t0 = performance.now()
+          const table = await reader.runPromise(readerMarket.bars(barsRequest))
+          if (i >= 5) times.push(performance.now() - t0)
+          if (table.numRows !== BARS) throw new Error(`shared hit: ${table.numRows} rows`)
+        }
+        const readerStats = await reader.runPromise(readerCache.stats)
+        if (readerStats.sharedHits !== runs + 5 || readerStats.lookups !== 0) {
+          throw new Error(`expected ${runs + 5} shared hits and no lookup, stats say ${JSON.stringify(readerStats)}`)
+        }
+        sharedHit = summarize(times)
+        sharedSkipped = undefined
+      } finally {
+        await writer.dispose()
+        await reader.dispose()
+        await redis.stop()
+      }
+    }
+
     return {
       accountsSequential: { sdk: summarize(seq.sdk), raw: summarize(seq.raw) },
       accountsSequentialEffectHttp: summarize(seq.effect),
@@ -289,6 +329,8 @@ export const runGateway = async (url: string, sizes: Sizes, log: (line: string) 
       cacheHit: summarize(hit),
       cacheMiss: summarize(miss),
       cacheFirstHit: summarize(firstHit),
+      sharedHit,
+      sharedSkipped,
       jsonBytes,
       storedBytes: stats.bytesStored,
       uncompressedBytes: stats.bytesUncompressed

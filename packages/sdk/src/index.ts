@@ -31,6 +31,7 @@ export * as ProjectXConfig from "./client/ProjectXConfig.ts"
 export * as RateLimiter from "./client/RateLimiter.ts"
 /** Realtime events, signals, errors and options (the hubs themselves are `MarketHub` and `UserHub`). */
 export * as Realtime from "./realtime/Realtime.ts"
+export * as Shared from "./client/Shared.ts"
 export * as Telemetry from "./observability/Telemetry.ts"
 export * as Trades from "./trading/Trades.ts"
 /** One account's orders, positions and balance from the user hub, reconciled with REST; order handles. */

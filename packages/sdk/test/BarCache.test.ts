@@ -289,6 +289,7 @@ describe("BarCache", () => {
       expect(yield* cache.stats).toEqual({
         hits: 3,
         hotHits: 3,
+        sharedHits: 0,
         misses: 2,
         hitRatio: 0.6,
         lookups: 2,

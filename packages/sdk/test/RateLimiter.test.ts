@@ -1,10 +1,11 @@
-import { describe, expect, it } from "@effect/vitest"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Cause, DateTime, Duration, Effect, Exit, Fiber, Layer, Metric } from "effect"
 import * as EffectRateLimiter from "effect/persistence/RateLimiter"
 import { TestClock } from "effect/testing"
 import fc from "fast-check"
 import * as Metrics from "../src/observability/Metrics.ts"
 import * as RateLimiter from "../src/client/RateLimiter.ts"
+import { type RedisServer, skipReason, startRedis } from "./support/redis.ts"
 
 const { RateLimiter: Limiter } = RateLimiter
 
@@ -78,9 +79,9 @@ describe("RateLimiter", () => {
       )
     )
 
-    it.effect("the default safety margin widens the window by 500 ms", () =>
+    it.effect("a safety margin widens the window (500 ms here; the default is 0)", () =>
       withLimiter(
-        {},
+        { safetyMargin: "500 millis" },
         Effect.gen(function* () {
           const limiter = yield* Limiter
           for (let i = 0; i < 50; i++) yield* limiter.acquire("history")
@@ -110,6 +111,54 @@ describe("RateLimiter", () => {
           yield* TestClock.adjust(1)
           expect(Duration.toMillis(yield* Fiber.join(fiber))).toBe(9_000)
           expect((yield* limiter.state("general")).used).toBe(4)
+        })
+      )
+    )
+
+    it.effect("a held permit stays in the window until its request ends, plus one window", () =>
+      withLimiter(
+        { buckets: { general: { limit: 2, window: "10 seconds" } } },
+        Effect.gen(function* () {
+          const limiter = yield* Limiter
+          // Two requests take 5 s each: the Gateway may count them at any point of those 5 s.
+          const slow = yield* Effect.forkChild(
+            Effect.all(
+              [
+                limiter.withPermit("general", Effect.sleep("5 seconds")),
+                limiter.withPermit("general", Effect.sleep("5 seconds"))
+              ],
+              { concurrency: 2 }
+            )
+          )
+          yield* Effect.yieldNow
+          const third = yield* Effect.forkChild(acquire("general"))
+          yield* TestClock.adjust(5_000)
+          yield* Fiber.join(slow)
+          expect((yield* limiter.state("general")).used).toBe(2)
+          // Settled at 5 s, they leave at 15 s, not at 10 s as grant stamps would.
+          yield* TestClock.adjust(9_999)
+          expect(third.pollUnsafe()).toBeUndefined()
+          yield* TestClock.adjust(1)
+          expect(Duration.toMillis(yield* Fiber.join(third))).toBe(15_000)
+        })
+      )
+    )
+
+    it.effect("a failed or interrupted request settles its permit too", () =>
+      withLimiter(
+        { buckets: { general: { limit: 1, window: "1 second" } } },
+        Effect.gen(function* () {
+          const limiter = yield* Limiter
+          const failed = yield* Effect.exit(limiter.withPermit("general", Effect.fail("boom")))
+          expect(Exit.isFailure(failed)).toBe(true)
+          const hung = yield* Effect.forkChild(limiter.withPermit("general", Effect.never))
+          yield* TestClock.adjust(1_000)
+          yield* Fiber.interrupt(hung)
+          const next = yield* Effect.forkChild(acquire("general"))
+          yield* TestClock.adjust(999)
+          expect(next.pollUnsafe()).toBeUndefined()
+          yield* TestClock.adjust(1)
+          expect(Duration.toMillis(yield* Fiber.join(next))).toBe(1_000)
         })
       )
     )
@@ -450,7 +499,9 @@ describe("RateLimiter", () => {
     it.effect("falls back to a process-local log when the store fails", () => {
       const broken = Layer.succeed(RateLimiter.RateLimiterStore)({
         takeSync: undefined,
+        pollMillis: 50,
         take: () => Effect.fail(storeDown),
+        settle: () => Effect.fail(storeDown),
         pause: () => Effect.fail(storeDown),
         inspect: () => Effect.fail(storeDown)
       })
@@ -471,9 +522,41 @@ describe("RateLimiter", () => {
     })
   })
 
-  // Runs only when a Redis is at hand (PROJECTX_TEST_REDIS_URL=redis://127.0.0.1:6379); not needed otherwise.
-  const redisUrl = process.env["PROJECTX_TEST_REDIS_URL"]
-  describe.skipIf(redisUrl === undefined)("Redis store", () => {
+  // The suite's own redis-server (test/support/redis.ts); skipped with a reason where it is not installed.
+  describe.skipIf(skipReason !== undefined)("Redis store", () => {
+    let server: RedisServer | undefined
+    beforeAll(async () => {
+      server = await startRedis()
+    })
+    afterAll(async () => {
+      await server?.stop()
+    })
+    it("holds a permit until it is settled, and serves waiting processes in arrival order", async () => {
+      const NodeRedis = await import("@effect/platform-node/NodeRedis")
+      const program = Effect.gen(function* () {
+        const store = yield* Effect.provide(
+          Effect.service(RateLimiter.RateLimiterStore),
+          Limiter.layerStoreRedis({ prefix: `hold:${Date.now()}:` })
+        )
+        const bucket = { key: "scope:general", limit: 1, window: 1_000, lease: 60_000 }
+        const t = 1_700_000_000_000
+        expect(yield* store.take(bucket, 1, t, "h1")).toBe(0)
+        // In flight: five seconds later it still occupies the window (the Gateway may not have counted it yet).
+        expect(yield* store.take(bucket, 1, t + 5_000)).toBeGreaterThan(0)
+        yield* store.settle(bucket, "h1", 1, t + 5_000)
+        expect(yield* store.take(bucket, 1, t + 5_999)).toBeGreaterThan(0)
+        // Two processes wait, A first; when room appears B may not overtake A.
+        expect(yield* store.take(bucket, 1, t + 5_100, undefined, "A")).toBeGreaterThan(0)
+        expect(yield* store.take(bucket, 1, t + 5_200, undefined, "B")).toBeGreaterThan(0)
+        expect(yield* store.take(bucket, 1, t + 6_000, undefined, "B")).toBeGreaterThan(0)
+        expect(yield* store.take(bucket, 1, t + 6_000, undefined, "A")).toBe(0)
+        expect(yield* store.take(bucket, 1, t + 7_000, undefined, "B")).toBe(0)
+      })
+      await Effect.runPromise(
+        program.pipe(Effect.provide(NodeRedis.layer({ url: server!.url }).pipe(Layer.orDie)), Effect.scoped)
+      )
+    })
+
     it("answers exactly like the memory store over a random sequence of operations", async () => {
       const NodeRedis = await import("@effect/platform-node/NodeRedis")
       const program = Effect.gen(function* () {
@@ -481,7 +564,7 @@ describe("RateLimiter", () => {
           Effect.provide(Effect.service(RateLimiter.RateLimiterStore), layer)
         const redis = yield* store(Limiter.layerStoreRedis({ prefix: `test:${Date.now()}:` }))
         const memory = yield* store(Limiter.layerStoreMemory)
-        const bucket = { key: "scope:history", limit: 5, window: 1_000 }
+        const bucket = { key: "scope:history", limit: 5, window: 1_000, lease: 5_000 }
         const ops = fc.sample(
           fc.record({
             advance: fc.integer({ min: 0, max: 1_500 }),
@@ -505,7 +588,7 @@ describe("RateLimiter", () => {
         }
       })
       await Effect.runPromise(
-        program.pipe(Effect.provide(NodeRedis.layer({ url: redisUrl! }).pipe(Layer.orDie)), Effect.scoped)
+        program.pipe(Effect.provide(NodeRedis.layer({ url: server!.url }).pipe(Layer.orDie)), Effect.scoped)
       )
     })
   })

@@ -37,7 +37,7 @@ export interface ProjectXSettings {
   readonly rateLimits: {
     readonly history: BucketLimit
     readonly general: BucketLimit
-    /** Added to each window: the Gateway counts arrival times, we count send times. */
+    /** Added to each window on top of the completion-based accounting (default 0; see RateLimiter). */
     readonly safetyMargin: Duration.Duration
   }
   readonly breaker: {
@@ -312,7 +312,7 @@ const resolve = Effect.fnUntraced(function* (options: ProjectXOptions, names: Na
   const safetyMargin = yield* durationIn(
     "options.rateLimits.safetyMargin",
     options.rateLimits?.safetyMargin,
-    "500 millis",
+    "0 millis",
     0,
     MINUTE,
     "a margin from 0 to 1 minute"

@@ -23,14 +23,14 @@
  * FIFO queue asks the store, sleeps as long as the store says, and asks again. If a shared store
  * fails, the limiter falls back to a log in this process rather than failing requests.
  *
- * The safety margin (W' = W + margin, default 500 ms): the server stamps arrival times, we stamp send
- * times. If every request spends between d and d + j between our grant and the server's count,
- * arrivals inside any window of length W come from grants inside a window of length W + j, so
- * widening our window by j is exactly enough; reducing the limit instead is not (L - k grants at t
- * and L - k at t + W arrive compressed into less than W when j > 0). 500 ms covers a new TCP + TLS
- * connection and an ordinary token refresh between grant and send on a transatlantic link, and costs
- * 1.7 % of the History budget and 0.8 % of the rest; a rarer outlier draws a 429, which `penalize`
- * absorbs.
+ * Completion-based accounting (why no margin is needed): the Gateway counts a request when it arrives,
+ * somewhere between our grant g and the arrival of its response (or failure) r. `withPermit` keeps a
+ * permit in the log from g until r + W. Suppose the Gateway saw L + 1 arrivals a_0 < … < a_L in some
+ * (t - W, t]; take the one granted last, at g*. Every other one i was granted at g_i <= g*, and
+ * g* <= a* <= t < a_i + W <= r_i + W, so all L of them were live when g* was granted, which the log
+ * refuses. No assumption about latency, load or clock skew between us and the Gateway enters.
+ * `safetyMargin` (default 0) still widens every window for callers who want slack on top; `acquire`
+ * (a permit settled at its grant) keeps the old stamp-at-grant behaviour for callers without a reply.
  */
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
@@ -41,97 +41,42 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
-import * as Schema from "effect/Schema"
 import { RateLimiterError, RateLimitExceeded, RateLimitStoreError } from "effect/persistence/RateLimiter"
-import * as Redis from "effect/persistence/Redis"
+import type * as Redis from "effect/persistence/Redis"
 import { Lane } from "./internal/rateLimitLane.ts"
+import {
+  type RateLimiterConfigError,
+  resolve,
+  type Bucket,
+  type BucketState,
+  type Options,
+  type Snapshot
+} from "./internal/rateLimitOptions.ts"
 import { SlidingLog } from "./internal/rateLimitLog.ts"
 import { rateLimiterWaitBoundaries, rateLimiterWaitMs } from "../observability/Metrics.ts"
-import { redisKeys, slidingLogScript, slidingPauseScript, slidingStateScript } from "./internal/rateLimitRedis.ts"
+import { makeStoreRedis } from "./internal/rateLimitRedis.ts"
 
 export { RateLimiterError, RateLimitExceeded, RateLimitStoreError }
-
-// -----------------------------------------------------------------------------
-// Models
-// -----------------------------------------------------------------------------
-
-/** The Gateway's two budgets: `History/retrieveBars`, and every other endpoint (login included). */
-export type Bucket = "history" | "general"
-
-export const buckets: ReadonlyArray<Bucket> = ["history", "general"]
-
-/** Which bucket a Gateway path draws from (`/api/History/retrieveBars` is the only History one). */
-export const bucketFor = (path: string): Bucket => (/\/History\//i.test(path) ? "history" : "general")
-
-export interface BucketOptions {
-  /** Permits per window, an integer >= 1. */
-  readonly limit?: number | undefined
-  /** The sliding window, > 0. */
-  readonly window?: Duration.Input | undefined
-}
-
-export interface Options {
-  readonly buckets?:
-    | {
-        readonly history?: BucketOptions | undefined
-        readonly general?: BucketOptions | undefined
-      }
-    | undefined
-  /** Added to every window to absorb the spread in send-to-arrival latency (see the module header). */
-  readonly safetyMargin?: Duration.Input | undefined
-  /**
-   * The budget's name in the store. Processes sharing a store (Redis) and a scope share one budget,
-   * so use something that identifies the Gateway account, e.g. the user name.
-   */
-  readonly scope?: string | undefined
-}
-
-export const defaults = {
-  history: { limit: 50, window: Duration.seconds(30) },
-  general: { limit: 200, window: Duration.seconds(60) },
-  safetyMargin: Duration.millis(500),
-  scope: "default"
-} as const
-
-/** A bucket's state, for health reporting. */
-export interface BucketState {
-  readonly bucket: Bucket
-  readonly limit: number
-  /** The configured window; the safety margin is added on top when counting. */
-  readonly window: Duration.Duration
-  readonly safetyMargin: Duration.Duration
-  /** Permits granted within the current sliding window (of `window + safetyMargin`). */
-  readonly used: number
-  /** Permits that could be granted now (0 while paused). */
-  readonly available: number
-  /** Fibers in this process waiting for a permit. */
-  readonly queued: number
-  /** Set while a 429 pauses the bucket. */
-  readonly pausedUntil: DateTime.Utc | undefined
-  /** The earliest time one permit could be granted, ignoring the queue (now when one could). */
-  readonly nextAvailableAt: DateTime.Utc
-}
-
-export type Snapshot = { readonly [B in Bucket]: BucketState }
-
-/** Invalid `Options`: a limit that is not an integer >= 1, a window that is not > 0, and so on. */
-export class RateLimiterConfigError extends Schema.TaggedError<RateLimiterConfigError>()("RateLimiterConfigError", {
-  message: Schema.String
-}) {}
+export { RateLimiterConfigError, bucketFor, buckets, defaults } from "./internal/rateLimitOptions.ts"
+export type { Bucket, BucketOptions, BucketState, Options, Snapshot } from "./internal/rateLimitOptions.ts"
 
 // -----------------------------------------------------------------------------
 // Store
 // -----------------------------------------------------------------------------
 
-/** A bucket as the store sees it: its key, its limit and its effective window (millis, margin included). */
+/**
+ * A bucket as the store sees it: its key, its limit, its effective window (millis, margin included)
+ * and how long a held permit may stay in flight (millis) in a shared store.
+ */
 export interface StoreBucket {
   readonly key: string
   readonly limit: number
   readonly window: number
+  readonly lease: number
 }
 
 export interface StoreState {
-  /** Grants in (now - window, now]. */
+  /** Live permits: in flight, or settled in (now - window, now]. */
   readonly used: number
   /** Epoch millis; 0 when the bucket is not paused. */
   readonly pausedUntil: number
@@ -147,13 +92,34 @@ export class RateLimiterStore extends Context.Service<
   RateLimiterStore,
   {
     /**
-     * If the bucket is not paused and at most `limit - permits` grants lie in (now - window, now],
-     * records `permits` grants at `now` and returns 0. Otherwise records nothing and returns the
-     * milliseconds (> 0) after which the same request could be granted, were nothing else to happen.
+     * If the bucket is not paused and at most `limit - permits` permits are live, records `permits`
+     * grants and returns 0. Otherwise records nothing and returns the milliseconds (> 0, possibly
+     * infinite while only a settle can free room) after which the same request could be granted, were
+     * nothing else to happen. With a `hold` id the permits stay in flight until `settle(hold)`;
+     * without, they are settled at `now`. A `ticket` names a waiting process head: shared stores
+     * serve tickets in arrival order across processes.
      */
-    readonly take: (bucket: StoreBucket, permits: number, now: number) => Effect.Effect<number, RateLimiterError>
+    readonly take: (
+      bucket: StoreBucket,
+      permits: number,
+      now: number,
+      hold?: string,
+      ticket?: string
+    ) => Effect.Effect<number, RateLimiterError>
     /** `take` as a plain call, for stores that can answer synchronously (the limiter's fast path). */
-    readonly takeSync: ((bucket: StoreBucket, permits: number, now: number) => number) | undefined
+    readonly takeSync: ((bucket: StoreBucket, permits: number, now: number, hold?: string) => number) | undefined
+    /** The permits held as `hold` completed at `now`: they leave the window at `now + window`. */
+    readonly settle: (
+      bucket: StoreBucket,
+      hold: string,
+      permits: number,
+      now: number
+    ) => Effect.Effect<void, RateLimiterError>
+    /**
+     * Longest a waiter sleeps before asking again: other processes free room without telling us.
+     * Infinite for a store only this process uses (a settle here wakes the waiter).
+     */
+    readonly pollMillis: number
     /** Grants nothing in the bucket before `until` (epoch millis); never shortens an existing pause. */
     readonly pause: (bucket: StoreBucket, until: number, now: number) => Effect.Effect<void, RateLimiterError>
     readonly inspect: (bucket: StoreBucket, now: number) => Effect.Effect<StoreState, RateLimiterError>
@@ -169,7 +135,13 @@ type InfallibleStore = {
     : RateLimiterStore["Service"][K]
 }
 
-const makeStoreMemory = (): InfallibleStore => {
+/** While only a settle can free room (an infinite delay), the earliest is at least one window away. */
+const finiteDelay = (delay: number, window: number) => (delay === Number.POSITIVE_INFINITY ? window : delay)
+
+const makeStoreMemory = (): InfallibleStore & {
+  readonly usedSync: (bucket: StoreBucket, now: number) => number
+  readonly delaySync: (bucket: StoreBucket, permits: number, now: number) => number
+} => {
   const logs = new Map<string, SlidingLog>()
   const log = (bucket: StoreBucket): SlidingLog => {
     let found = logs.get(bucket.key)
@@ -179,11 +151,15 @@ const makeStoreMemory = (): InfallibleStore => {
     }
     return found
   }
-  const takeSync = (bucket: StoreBucket, permits: number, now: number): number =>
-    log(bucket).take(now, bucket.window, bucket.limit, permits)
+  const takeSync = (bucket: StoreBucket, permits: number, now: number, hold?: string): number =>
+    log(bucket).take(now, bucket.window, bucket.limit, permits, hold !== undefined)
   return {
     takeSync,
-    take: (bucket, permits, now) => Effect.sync(() => takeSync(bucket, permits, now)),
+    usedSync: (bucket, now) => log(bucket).used(now, bucket.window),
+    delaySync: (bucket, permits, now) => log(bucket).delay(now, bucket.window, bucket.limit, permits),
+    pollMillis: Number.POSITIVE_INFINITY,
+    take: (bucket, permits, now, hold) => Effect.sync(() => takeSync(bucket, permits, now, hold)),
+    settle: (bucket, _hold, permits, now) => Effect.sync(() => log(bucket).settle(now, permits)),
     pause: (bucket, until) =>
       Effect.sync(() => {
         const found = log(bucket)
@@ -195,112 +171,15 @@ const makeStoreMemory = (): InfallibleStore => {
         return {
           used: found.used(now, bucket.window),
           pausedUntil: found.pausedUntil > now ? found.pausedUntil : 0,
-          nextAvailableAt: now + found.delay(now, bucket.window, bucket.limit, 1)
+          nextAvailableAt: now + finiteDelay(found.delay(now, bucket.window, bucket.limit, 1), bucket.window)
         }
       })
   }
 }
 
-const storeError = (operation: string) => (cause: Redis.RedisError) =>
-  new RateLimiterError({
-    reason: new RateLimitStoreError({ message: `Redis rate-limit store: ${operation} failed`, cause })
-  })
-
-/**
- * The Redis store: one sorted set of grant times per bucket, updated by Lua scripts so that every
- * operation is atomic across processes. Times still come from each process's `Clock`, so the
- * processes' clocks should agree to within the safety margin.
- */
-const makeStoreRedis = Effect.fnUntraced(function* (options?: { readonly prefix?: string | undefined }) {
-  const prefix = options?.prefix ?? "projectx:ratelimiter:"
-  const redis = yield* Redis.Redis
-  const take = redis.eval(slidingLogScript)
-  const pause = redis.eval(slidingPauseScript)
-  const inspect = redis.eval(slidingStateScript)
-  return RateLimiterStore.of({
-    takeSync: undefined,
-    take: (bucket, permits, now) =>
-      Effect.mapError(
-        Effect.map(take(redisKeys(prefix, bucket.key), now, bucket.window, bucket.limit, permits), Number),
-        storeError("take")
-      ),
-    pause: (bucket, until, now) =>
-      Effect.mapError(Effect.asVoid(pause(redisKeys(prefix, bucket.key), until, now)), storeError("pause")),
-    inspect: (bucket, now) =>
-      Effect.mapError(
-        Effect.map(
-          inspect(redisKeys(prefix, bucket.key), now, bucket.window, bucket.limit),
-          ([used, paused, next]) => ({
-            used: Number(used),
-            pausedUntil: Number(paused),
-            nextAvailableAt: Number(next)
-          })
-        ),
-        storeError("inspect")
-      )
-  })
-})
-
 // -----------------------------------------------------------------------------
 // Service
 // -----------------------------------------------------------------------------
-
-interface ResolvedBucket {
-  readonly limit: number
-  readonly window: Duration.Duration
-}
-
-interface Resolved {
-  readonly history: ResolvedBucket
-  readonly general: ResolvedBucket
-  readonly safetyMargin: Duration.Duration
-  readonly scope: string
-}
-
-const invalid = (message: string) => Effect.fail(new RateLimiterConfigError({ message }))
-
-const resolveDuration = (
-  input: Duration.Input,
-  what: string,
-  allowZero: boolean
-): Effect.Effect<Duration.Duration, RateLimiterConfigError> => {
-  let duration: Duration.Duration
-  try {
-    duration = Duration.fromInputUnsafe(input)
-  } catch {
-    return invalid(`${what} is not a duration: ${String(input)}`)
-  }
-  const millis = Duration.toMillis(duration)
-  if (!Number.isFinite(millis) || millis < 0 || (!allowZero && millis === 0)) {
-    return invalid(`${what} must be ${allowZero ? ">= 0" : "> 0"} and finite, got ${Duration.format(duration)}`)
-  }
-  return Effect.succeed(duration)
-}
-
-const resolveBucket = (
-  bucket: Bucket,
-  options: BucketOptions | undefined
-): Effect.Effect<ResolvedBucket, RateLimiterConfigError> => {
-  const limit = options?.limit ?? defaults[bucket].limit
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    return invalid(`buckets.${bucket}.limit must be an integer >= 1, got ${limit}`)
-  }
-  return Effect.map(
-    resolveDuration(options?.window ?? defaults[bucket].window, `buckets.${bucket}.window`, false),
-    (window) => ({
-      limit,
-      window
-    })
-  )
-}
-
-const resolve = (options: Options): Effect.Effect<Resolved, RateLimiterConfigError> =>
-  Effect.all({
-    history: resolveBucket("history", options.buckets?.history),
-    general: resolveBucket("general", options.buckets?.general),
-    safetyMargin: resolveDuration(options.safetyMargin ?? defaults.safetyMargin, "safetyMargin", true),
-    scope: Effect.succeed(options.scope ?? defaults.scope)
-  })
 
 /** Longest pause a `Retry-After` may impose; anything longer is taken as a parsing accident. */
 const maxPauseMillis = 60 * 60 * 1000
@@ -312,6 +191,16 @@ export interface RateLimiterShape {
    * permits than the bucket's limit is a defect: such a request could never be granted.
    */
   readonly acquire: (bucket: Bucket, permits?: number) => Effect.Effect<Duration.Duration>
+  /**
+   * Runs `effect` (one request) under `permits` (default 1) of `bucket`: waits like `acquire`, then
+   * keeps the permits in the window until `effect` has ended (success, failure or interruption) plus
+   * the window length. This is what makes the guarantee hold whatever the latency (module header).
+   */
+  readonly withPermit: <A, E, R>(
+    bucket: Bucket,
+    effect: Effect.Effect<A, E, R>,
+    permits?: number
+  ) => Effect.Effect<A, E, R>
   /**
    * Takes `permits` now or fails with `RateLimitExceeded` (its `retryAfter` says when trying again
    * could succeed). Never jumps the queue: with anyone waiting it fails.
@@ -337,44 +226,101 @@ const exceeded = (bucket: Bucket, limit: number, retryAfterMillis: number) =>
   })
 
 /**
- * A store that cannot fail: when the shared store is unreachable, this process falls back to a
- * memory log of its own (logging once per outage) rather than stopping every request. The budget is
- * then enforced per process only, and a 429 from the combined traffic still pauses the bucket.
+ * A store that cannot fail. Every grant is mirrored into a memory log of this process's own traffic;
+ * when the shared store is unreachable, that log decides (logging once per outage), limited to `share`
+ * of each limit since the other processes are no longer visible, and counting what this process sent
+ * just before. For one window after the store returns (it may have lost its log), what this process
+ * granted meanwhile is taken off the shared limit. A 429 from the combined traffic still pauses the bucket.
  */
-const guard = (store: RateLimiterStore["Service"]): InfallibleStore => {
-  const fallback = makeStoreMemory()
+const guard = (
+  store: RateLimiterStore["Service"],
+  share: number,
+  onDegraded: ((degraded: boolean) => void) | undefined
+): InfallibleStore => {
+  const mirror = makeStoreMemory()
+  // Holds granted while degraded: their settle goes to the mirror only.
+  const local = new Set<string>()
   let degraded = false
+  let recoveredAt = Number.NEGATIVE_INFINITY
+  const unbounded = (bucket: StoreBucket): StoreBucket => ({ ...bucket, limit: Number.POSITIVE_INFINITY })
+  const reduced = (bucket: StoreBucket): StoreBucket =>
+    share >= 1 ? bucket : { ...bucket, limit: Math.max(1, Math.floor(bucket.limit * share)) }
+  const answered = Effect.suspend(() => {
+    if (!degraded) return Effect.void
+    degraded = false
+    onDegraded?.(false)
+    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      recoveredAt = now
+      return Effect.logInfo("ProjectX rate limiter: the shared store is reachable again")
+    })
+  })
+  const failed = (error: RateLimiterError) =>
+    Effect.suspend(() => {
+      if (degraded) return Effect.void
+      degraded = true
+      onDegraded?.(true)
+      return Effect.logWarning(
+        `ProjectX rate limiter: the shared store failed; limiting in this process only (${Math.round(share * 100)} % of each limit)`
+      ).pipe(Effect.annotateLogs({ error: error.message }))
+    })
   const recover = <A>(effect: Effect.Effect<A, RateLimiterError>, orElse: Effect.Effect<A>): Effect.Effect<A> =>
     effect.pipe(
-      Effect.tap(() => {
-        if (!degraded) return Effect.void
-        degraded = false
-        return Effect.logInfo("ProjectX rate limiter: the store is reachable again")
-      }),
-      Effect.catch((error) => {
-        if (degraded) return orElse
-        degraded = true
-        return Effect.logWarning("ProjectX rate limiter: the store failed; limiting in this process only").pipe(
-          Effect.annotateLogs({ error: error.message }),
-          Effect.andThen(orElse)
-        )
-      })
+      Effect.tap(() => answered),
+      Effect.catch((error) => Effect.andThen(failed(error), orElse))
     )
+  const fallbackTake = (bucket: StoreBucket, permits: number, now: number, hold?: string) =>
+    Effect.sync(() => {
+      const small = reduced(bucket)
+      const delay = mirror.takeSync!(small, Math.min(permits, small.limit), now, hold)
+      if (delay === 0 && hold !== undefined) local.add(hold)
+      return delay
+    })
+  const sharedTake = (bucket: StoreBucket, permits: number, now: number, hold?: string, ticket?: string) =>
+    Effect.suspend(() => {
+      let target = bucket
+      if (now < recoveredAt + bucket.window) {
+        const mine = mirror.usedSync(bucket, now)
+        if (mine + permits > bucket.limit) {
+          return Effect.succeed(Math.max(1, finiteDelay(mirror.delaySync(bucket, permits, now), bucket.window)))
+        }
+        target = { ...bucket, limit: bucket.limit - mine }
+      }
+      return Effect.tap(store.take(target, permits, now, hold, ticket), (delay) =>
+        Effect.sync(() => {
+          if (delay === 0) mirror.takeSync!(unbounded(bucket), permits, now, hold)
+        })
+      )
+    })
   return {
     takeSync: store.takeSync,
-    take: (bucket, permits, now) => recover(store.take(bucket, permits, now), fallback.take(bucket, permits, now)),
+    pollMillis: Math.min(store.pollMillis, 1000),
+    take: (bucket, permits, now, hold, ticket) =>
+      recover(sharedTake(bucket, permits, now, hold, ticket), fallbackTake(bucket, permits, now, hold)),
+    settle: (bucket, hold, permits, now) => {
+      const mirrored = mirror.settle(bucket, hold, permits, now)
+      if (local.delete(hold)) return mirrored
+      // A lost settle only keeps the permit until its lease ends: conservative, so no fallback needed.
+      return Effect.andThen(mirrored, Effect.ignore(store.settle(bucket, hold, permits, now)))
+    },
     pause: (bucket, until, now) =>
-      recover(store.pause(bucket, until, now), fallback.pause(bucket, until, now)).pipe(
-        // Pause the fallback too, so an outage that starts later still honours the 429.
-        Effect.andThen(fallback.pause(bucket, until, now))
+      recover(store.pause(bucket, until, now), Effect.void).pipe(
+        // Pause the mirror too, so an outage that starts later still honours the 429.
+        Effect.andThen(mirror.pause(bucket, until, now))
       ),
-    inspect: (bucket, now) => recover(store.inspect(bucket, now), fallback.inspect(bucket, now))
+    inspect: (bucket, now) => recover(store.inspect(bucket, now), mirror.inspect(reduced(bucket), now))
   } as InfallibleStore
 }
 
 const make = Effect.fnUntraced(function* (options: Options = {}) {
   const config = yield* resolve(options)
-  const store = guard(yield* RateLimiterStore)
+  const raw = yield* RateLimiterStore
+  // The memory store cannot fail; only a shared one needs the fallback.
+  const store: InfallibleStore =
+    raw.pollMillis === Number.POSITIVE_INFINITY
+      ? (raw as InfallibleStore)
+      : guard(raw, config.fallbackShare, options.onDegraded)
+  let holds = 0
+  const holdPrefix = `${Math.random().toString(36).slice(2, 10)}:`
   // Metrics go to the registry of the context the limiter was built in.
   const context = yield* Effect.context<never>()
   const marginMillis = Duration.toMillis(config.safetyMargin)
@@ -398,7 +344,12 @@ const make = Effect.fnUntraced(function* (options: Options = {}) {
       attributes
     })
     const windowMs = Duration.toMillis(window)
-    const key: StoreBucket = { key: `${config.scope}:${bucket}`, limit, window: windowMs + marginMillis }
+    const key: StoreBucket = {
+      key: `${config.scope}:${bucket}`,
+      limit,
+      window: windowMs + marginMillis,
+      lease: Duration.toMillis(config.maxHold) + windowMs + marginMillis
+    }
     const lane = new Lane(
       key,
       store,
@@ -436,12 +387,24 @@ const make = Effect.fnUntraced(function* (options: Options = {}) {
     return waited === 0 ? Duration.zero : Duration.millis(waited)
   })
 
+  const withPermit = <A, E, R>(bucket: Bucket, effect: Effect.Effect<A, E, R>, permits = 1): Effect.Effect<A, E, R> => {
+    const lane = laneFor(bucket)
+    checkPermits(permits, lane.limit)
+    const hold = holdPrefix + String(++holds)
+    const settle = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.map(store.settle(lane.key, hold, permits, now), () => lane.lane.notify())
+    )
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(restore(lane.lane.acquire(permits, hold)), () => Effect.ensuring(restore(effect), settle))
+    )
+  }
+
   const tryAcquire = Effect.fn("RateLimiter.tryAcquire")(function* (bucket: Bucket, permits: number = 1) {
     const lane = laneFor(bucket)
     if (permits > lane.limit) return yield* exceeded(bucket, lane.limit, lane.windowMs)
     checkPermits(permits, lane.limit)
     const retryAfter = yield* lane.lane.tryAcquire(permits)
-    if (retryAfter > 0) return yield* exceeded(bucket, lane.limit, retryAfter)
+    if (retryAfter > 0) return yield* exceeded(bucket, lane.limit, Math.min(retryAfter, lane.key.window))
   })
 
   const penalize = Effect.fn("RateLimiter.penalize")(function* (bucket: Bucket, retryAfter: Duration.Input) {
@@ -478,7 +441,7 @@ const make = Effect.fnUntraced(function* (options: Options = {}) {
     Effect.withSpan("RateLimiter.snapshot")
   )
 
-  return RateLimiter.of({ acquire, tryAcquire, penalize, state, snapshot })
+  return RateLimiter.of({ acquire, withPermit, tryAcquire, penalize, state, snapshot })
 })
 
 /**
@@ -500,7 +463,10 @@ export class RateLimiter extends Context.Service<RateLimiter, RateLimiterShape>(
   /** A Redis store, shared by every process that uses the same Redis, `prefix` and `scope`. */
   static readonly layerStoreRedis = (options?: {
     readonly prefix?: string | undefined
-  }): Layer.Layer<RateLimiterStore, never, Redis.Redis> => Layer.effect(RateLimiterStore, makeStoreRedis(options))
+    readonly poll?: Duration.Input | undefined
+    readonly timeout?: Duration.Input | undefined
+  }): Layer.Layer<RateLimiterStore, never, Redis.Redis> =>
+    Layer.effect(RateLimiterStore, Effect.map(makeStoreRedis(options), RateLimiterStore.of))
 
   static readonly layerWithoutStore = (
     options: Options = {}

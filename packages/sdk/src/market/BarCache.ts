@@ -44,6 +44,7 @@ import * as Metric from "effect/Metric"
 import type * as Bars from "./Bars.ts"
 import * as Metrics from "../observability/Metrics.ts"
 import { HotTables } from "./internal/barCacheHot.ts"
+import type { SharedTier } from "./internal/barCacheRedis.ts"
 import { BlobLru, storeOf } from "./internal/barCacheStore.ts"
 import { DEFAULT_TIME_ZONE } from "./internal/arrowTimeZone.ts"
 import { type BarsKit, barsKit } from "./internal/barsLoader.ts"
@@ -158,6 +159,11 @@ export interface Options {
    * turns the tier off.
    */
   readonly hotBytes?: number | undefined
+  /**
+   * A tier shared between processes under this one (`ProjectX.layer({ shared })` sets it up on Redis):
+   * a miss here asks it before running the lookup, and every stored blob is written to it too.
+   */
+  readonly shared?: SharedTier | undefined
 }
 
 /**
@@ -171,6 +177,8 @@ export interface Stats {
   readonly hits: number
   /** Hits answered by the hot tier (no decode). */
   readonly hotHits: number
+  /** Misses here answered by the shared tier (no lookup ran). */
+  readonly sharedHits: number
   readonly misses: number
   /** hits / (hits + misses); 0 before the first call. */
   readonly hitRatio: number
@@ -303,7 +311,18 @@ const make = Effect.fnUntraced(function* (options?: Options) {
     // The hot copy goes with its blob, however the blob leaves.
     onDrop: (id) => hot.delete(id)
   })
-  const counts = { hits: 0, hotHits: 0, misses: 0, lookups: 0, evictions: 0, expirations: 0, corrupt: 0 }
+  const counts = {
+    hits: 0,
+    hotHits: 0,
+    sharedHits: 0,
+    misses: 0,
+    lookups: 0,
+    evictions: 0,
+    expirations: 0,
+    corrupt: 0
+  }
+  const shared = options?.shared
+  const lifeOf = (k: Key, now: number) => (k.end >= now - recentWindow ? recentTtl : ttl)
 
   /** Reads and decodes the entry in one synchronous step, so concurrent fibers see one outcome. */
   const probe = ({ Bars, Codec }: BarsKit, id: string, now: number): Probe => {
@@ -343,20 +362,12 @@ const make = Effect.fnUntraced(function* (options?: Options) {
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
       const stored = yield* Effect.try(() => Codec.encode(Bars.toIPC(table), threshold))
-      const life = k.end >= now - recentWindow ? recentTtl : ttl
+      const life = lifeOf(k, now)
       if (life <= 0) return
-      const result = store.set(k.id, { blob: stored.blob, rawBytes: stored.rawBytes, expiresAt: now + life }, now)
-      counts.evictions += result.evicted
-      counts.expirations += result.expired
+      const kept = yield* keep(k, stored.blob, stored.rawBytes, now, life)
       // The miss already holds the decoded table: keep it hot, so the first hit costs what later hits cost.
-      if (result.stored) hot.set(k.id, table, stored.rawBytes)
-      if (result.evicted > 0) yield* Metric.update(metrics.evictions, result.evicted)
-      if (!result.stored) {
-        yield* Effect.logDebug("BarCache: entry larger than maxBytes, not stored").pipe(
-          Effect.annotateLogs({ key: k.id, bytes: stored.blob.byteLength })
-        )
-      }
-      yield* Metric.update(metrics.bytes, store.bytesStored)
+      if (kept) hot.set(k.id, table, stored.rawBytes)
+      if (shared !== undefined) yield* shared.set(k.id, stored.blob, life)
     }).pipe(
       Effect.catch((error) =>
         Effect.logWarning("BarCache: could not store bars; returning them uncached", error).pipe(
@@ -365,12 +376,54 @@ const make = Effect.fnUntraced(function* (options?: Options) {
       )
     )
 
+  /** Puts a blob in the in-process store (from a lookup, or from the shared tier). */
+  const keep = (k: Key, blob: Uint8Array, rawBytes: number, now: number, life: number) =>
+    Effect.gen(function* () {
+      const result = store.set(k.id, { blob, rawBytes, expiresAt: now + life }, now)
+      counts.evictions += result.evicted
+      counts.expirations += result.expired
+      if (result.evicted > 0) yield* Metric.update(metrics.evictions, result.evicted)
+      if (!result.stored) {
+        yield* Effect.logDebug("BarCache: entry larger than maxBytes, not stored").pipe(
+          Effect.annotateLogs({ key: k.id, bytes: blob.byteLength })
+        )
+      }
+      yield* Metric.update(metrics.bytes, store.bytesStored)
+      return result.stored
+    })
+
+  /** The shared tier's blob for `k`, decoded; undefined when it has none or it does not decode. */
+  const fromShared = ({ Bars, Codec }: BarsKit, tier: SharedTier, k: Key) =>
+    Effect.gen(function* () {
+      const blob = yield* tier.get(k.id)
+      if (blob === undefined) return undefined
+      const ipc = Codec.decode(blob)
+      if (Codec.isDecodeFailure(ipc)) return undefined
+      let table: Bars.BarTable
+      try {
+        table = Bars.fromIPC(ipc)
+      } catch {
+        return undefined
+      }
+      const now = yield* Clock.currentTimeMillis
+      const life = lifeOf(k, now)
+      if (life > 0) yield* keep(k, blob, ipc.byteLength, now, life)
+      return table
+    })
+
   const runFlight = (flight: Flight): Effect.Effect<Bars.BarTable, unknown> =>
     Effect.gen(function* () {
       // A caller that missed just before another flight stored the value reuses it.
       const kit = yield* barsKit
       const again = probe(kit, flight.key.id, yield* Clock.currentTimeMillis)
       if (again._tag === "Hit") return again.table
+      if (shared !== undefined) {
+        const found = yield* fromShared(kit, shared, flight.key)
+        if (found !== undefined) {
+          counts.sharedHits++
+          return found
+        }
+      }
       counts.lookups++
       const table = yield* flight.lookup
       yield* save(kit, flight.key, table)
@@ -425,6 +478,7 @@ const make = Effect.fnUntraced(function* (options?: Options) {
     return {
       hits: counts.hits,
       hotHits: counts.hotHits,
+      sharedHits: counts.sharedHits,
       misses: counts.misses,
       hitRatio: counts.hits + counts.misses === 0 ? 0 : counts.hits / (counts.hits + counts.misses),
       lookups: counts.lookups,
@@ -461,6 +515,7 @@ function makeDisabled(): Service {
     stats: Effect.sync(() => ({
       hits: 0,
       hotHits: 0,
+      sharedHits: 0,
       misses,
       hitRatio: 0,
       lookups: misses,

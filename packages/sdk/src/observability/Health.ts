@@ -20,6 +20,7 @@ import { RateLimiter } from "../client/RateLimiter.ts"
 import type { ChannelHealth } from "../realtime/Events.ts"
 import { MarketHub } from "../realtime/MarketHub.ts"
 import { UserHub } from "../realtime/UserHub.ts"
+import { type SharedState, SharedStatus } from "../client/Shared.ts"
 
 export interface PoolStats {
   readonly origin: string
@@ -51,6 +52,10 @@ export interface HealthReport {
   readonly requests: TransportStats
   /** The hubs: connection state, reconnects, messages, drops and each subscription's last-message age. */
   readonly realtime: { readonly user?: ChannelHealth; readonly market?: ChannelHealth }
+  /** Whether the rate budget, session and bar cache are shared through Redis right now. */
+  readonly shared: SharedState
+  /** True while a shared component runs on its local fallback (Redis unreachable). */
+  readonly degraded: boolean
   /** False when a circuit is open, the session has expired, or a hub in use is down or stale. */
   readonly healthy: boolean
 }
@@ -90,6 +95,8 @@ export class Health extends Context.Service<
     const dispatcher = yield* Effect.serviceOption(NodeHttpClient.Dispatcher)
     const userHub = yield* Effect.serviceOption(UserHub)
     const marketHub = yield* Effect.serviceOption(MarketHub)
+    const sharedStatus = yield* Effect.serviceOption(SharedStatus)
+    const sharedOff: SharedState = { mode: "off", degraded: [] }
 
     const bucket = (name: "history" | "general") =>
       limiter.state(name).pipe(
@@ -129,6 +136,7 @@ export class Health extends Context.Service<
       // A hub nobody subscribed to is idle and fine; one in use must be connected and fresh (project-x-py #141).
       const hubHealthy = (h: ChannelHealth | undefined) =>
         h === undefined || h.state === "idle" || (h.state === "connected" && !h.subscriptions.some((s) => s.stale))
+      const shared = Option.isSome(sharedStatus) ? yield* sharedStatus.value.state : sharedOff
       const report: HealthReport = {
         checkedAt: new Date(now),
         gateway: config.urls.api,
@@ -154,6 +162,8 @@ export class Health extends Context.Service<
         http: { pools: pools(), maxConnectionsPerOrigin: config.pool.connections },
         requests: yield* client.stats,
         realtime: { ...(user === undefined ? {} : { user }), ...(market === undefined ? {} : { market }) },
+        shared,
+        degraded: shared.mode === "degraded",
         healthy:
           !Object.values(breakers).some((b) => b._tag === "Open") &&
           !(Option.isSome(session) && now >= session.value.expiresAt) &&

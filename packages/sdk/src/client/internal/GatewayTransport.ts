@@ -304,12 +304,15 @@ export class GatewayTransport extends Context.Service<
         }
         const attempt = Effect.gen(function* () {
           const { status, headers, text } = yield* inFlight[endpoint.bucket].withPermits(1)(
-            Effect.gen(function* () {
-              yield* limiter.acquire(endpoint.bucket).pipe(Effect.catch(limiterFailure))
-              attempts++
-              counters.attempts++
-              return yield* exchange(base)
-            })
+            // The permit stays in the limiter's window until the exchange has ended (RateLimiter header).
+            limiter.withPermit(
+              endpoint.bucket,
+              Effect.suspend(() => {
+                attempts++
+                counters.attempts++
+                return exchange(base)
+              })
+            )
           )
           return yield* interpretReply(status, headers, text)
         }).pipe(

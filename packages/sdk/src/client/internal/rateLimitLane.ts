@@ -11,8 +11,16 @@ import * as Effect from "effect/Effect"
 
 /** @internal What the lane needs from a store (a subset of `RateLimiterStore`). */
 export interface LaneStore {
-  readonly take: (bucket: LaneKey, permits: number, now: number) => Effect.Effect<number>
-  readonly takeSync: ((bucket: LaneKey, permits: number, now: number) => number) | undefined
+  readonly take: (
+    bucket: LaneKey,
+    permits: number,
+    now: number,
+    hold?: string,
+    ticket?: string
+  ) => Effect.Effect<number>
+  readonly takeSync: ((bucket: LaneKey, permits: number, now: number, hold?: string) => number) | undefined
+  /** Longest the holder sleeps before asking again (infinite: only a local settle or the delay wakes it). */
+  readonly pollMillis: number
 }
 
 /** @internal */
@@ -20,6 +28,7 @@ export interface LaneKey {
   readonly key: string
   readonly limit: number
   readonly window: number
+  readonly lease: number
 }
 
 const QUEUED = 0
@@ -44,6 +53,12 @@ export class Lane {
   queued = 0
   private queue: Array<Waiter | undefined> = []
   private queueHead = 0
+  /** Wakes the sleeping holder early (a permit was settled, so room may have appeared). */
+  private wake: (() => void) | undefined = undefined
+  /** Settles so far: a settle between the holder's question and its sleep must not be missed. */
+  private settles = 0
+  private tickets = 0
+  private readonly ticketPrefix = `${Math.random().toString(36).slice(2, 10)}:`
 
   readonly key: LaneKey
   private readonly store: LaneStore
@@ -66,8 +81,18 @@ export class Lane {
     return this.holder || this.queued > 0
   }
 
-  /** Waits for `permits` and succeeds with the milliseconds waited. */
-  acquire(permits: number): Effect.Effect<number> {
+  /** A permit was settled: the holder asks the store again now rather than at its planned time. */
+  notify(): void {
+    this.settles++
+    const wake = this.wake
+    if (wake !== undefined) {
+      this.wake = undefined
+      wake()
+    }
+  }
+
+  /** Waits for `permits` (held as `hold` until settled, when given) and succeeds with the milliseconds waited. */
+  acquire(permits: number, hold?: string): Effect.Effect<number> {
     return Effect.withFiber((fiber) => {
       const now = fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
       let first = -1
@@ -75,14 +100,14 @@ export class Lane {
         const takeSync = this.store.takeSync
         if (takeSync !== undefined) {
           // The uncontended path: one synchronous call, no allocation beyond the store's own.
-          first = takeSync(this.key, permits, now)
+          first = takeSync(this.key, permits, now, hold)
           if (first === 0) {
             this.onGrant(0)
             return zero
           }
         }
       }
-      return this.wait(permits, now, first)
+      return this.wait(permits, now, first, hold)
     })
   }
 
@@ -93,7 +118,7 @@ export class Lane {
   tryAcquire(permits: number): Effect.Effect<number> {
     return Effect.withFiber((fiber) => {
       const now = fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
-      if (this.busy) return Effect.succeed(Math.max(1, this.wakeAt - now))
+      if (this.busy) return Effect.succeed(Math.max(1, Math.min(this.wakeAt - now, this.key.window)))
       const takeSync = this.store.takeSync
       if (takeSync !== undefined) {
         const delay = takeSync(this.key, permits, now)
@@ -113,7 +138,7 @@ export class Lane {
     })
   }
 
-  private wait(permits: number, start: number, first: number): Effect.Effect<number> {
+  private wait(permits: number, start: number, first: number, hold: string | undefined): Effect.Effect<number> {
     return Effect.uninterruptibleMask((restore) =>
       Effect.suspend(() => {
         const waiter: Waiter = { permits, state: QUEUED, resume: undefined }
@@ -122,10 +147,10 @@ export class Lane {
           this.holder = true
           waiter.state = HOLDING
           this.onQueue(1)
-          run = this.hold(permits, first)
+          run = this.hold(permits, first, hold)
         } else {
           this.enqueue(waiter)
-          run = Effect.andThen(this.awaitTurn(waiter), this.hold(permits, -1))
+          run = Effect.andThen(this.awaitTurn(waiter), this.hold(permits, -1, hold))
         }
         return restore(run).pipe(
           Effect.map((grantedAt) => {
@@ -139,25 +164,44 @@ export class Lane {
     )
   }
 
-  /** Runs while holding the turn: ask the store, sleep as long as it says, repeat. */
-  private hold(permits: number, first: number): Effect.Effect<number> {
+  /**
+   * Runs while holding the turn: ask the store, sleep as long as it says (at most the store's poll
+   * interval; a local settle wakes it early), repeat. The ticket keeps this process's place in a
+   * shared store's queue across the attempts.
+   */
+  private hold(permits: number, first: number, hold: string | undefined): Effect.Effect<number> {
     const store = this.store
     const key = this.key
     const self = this
+    const ticket = this.ticketPrefix + String(++this.tickets)
     return Effect.gen(function* () {
-      let delay = first
+      // An infinite first answer may be stale already (a settle since): ask again under the guard below.
+      let delay = first === Number.POSITIVE_INFINITY ? -1 : first
       let now = yield* Clock.currentTimeMillis
       while (true) {
+        const settles = self.settles
         if (delay < 0) {
           now = yield* Clock.currentTimeMillis
-          delay = yield* store.take(key, permits, now)
+          delay = yield* store.take(key, permits, now, hold, ticket)
           if (delay === 0) return now
         }
-        self.wakeAt = now + delay
-        yield* Effect.sleep(Duration.millis(delay))
+        const sleep = Math.min(delay, store.pollMillis)
+        self.wakeAt = now + sleep
+        yield* self.sleep(sleep, settles)
         delay = -1
       }
     })
+  }
+
+  private sleep(millis: number, settles: number): Effect.Effect<void> {
+    const woken = Effect.callback<void>((resume) => {
+      if (this.settles !== settles) return resume(Effect.void)
+      this.wake = () => resume(Effect.void)
+      return Effect.sync(() => {
+        this.wake = undefined
+      })
+    })
+    return millis === Number.POSITIVE_INFINITY ? woken : Effect.raceFirst(Effect.sleep(Duration.millis(millis)), woken)
   }
 
   private awaitTurn(waiter: Waiter): Effect.Effect<void> {
