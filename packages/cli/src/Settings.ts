@@ -9,6 +9,13 @@ import { ProjectX, type ProjectXConfig, Telemetry } from "@projectx-effect/sdk"
 import { Effect, Layer, Option } from "effect"
 import { Flag, GlobalFlag } from "effect/cli"
 import { UsageError } from "./Failure.ts"
+import { isTimeZone } from "./Time.ts"
+
+/** A flag's description with its default, so `--help` shows the value used when the flag is left out. */
+export const withShownDefault =
+  <const A>(description: string, value: A) =>
+  <B>(flag: Flag.Flag<B>): Flag.Flag<A | B> =>
+    flag.pipe(Flag.withDescription(`${description} (default: ${String(value)})`), Flag.withDefault(value))
 
 export const Json = GlobalFlag.Setting("json")({
   flag: Flag.Boolean("json").pipe(
@@ -70,6 +77,12 @@ export const sdkOverrides = Effect.gen(function* () {
     return yield* new UsageError({
       message: `--firm ${firm} is not a known firm`,
       hint: `use one of ${firmIds.join(", ")}, or --api-url for another Gateway`
+    })
+  }
+  if (timeZone !== undefined && !isTimeZone(timeZone)) {
+    return yield* new UsageError({
+      message: `--tz ${timeZone} is an unknown time zone`,
+      hint: "use an IANA zone name such as America/Chicago, America/New_York, Europe/London or UTC"
     })
   }
   const overrides: Partial<ProjectXConfig.ProjectXOptions> = {

@@ -35,7 +35,7 @@ import {
   stdoutPaint,
   wantsColor
 } from "../Output.ts"
-import { otlpOptions, TimeZone, telemetryLayer } from "../Settings.ts"
+import { otlpOptions, telemetryLayer, TimeZone, withShownDefault } from "../Settings.ts"
 import {
   accountsTable,
   barsTable,
@@ -385,7 +385,7 @@ const run = (symbol: string, timeZone: string | undefined, faults: ReadonlyArray
 export const demo = Command.make(
   "demo",
   {
-    symbol: Flag.String("symbol").pipe(Flag.withDescription("The root to trade"), Flag.withDefault("MNQ")),
+    symbol: Flag.String("symbol").pipe(withShownDefault("The root to trade", "MNQ")),
     // For tests: fault rules for the embedded simulator (JSON, see the simulator's README).
     simFaults: Flag.String("sim-faults").pipe(Flag.withHidden, Flag.optional)
   },

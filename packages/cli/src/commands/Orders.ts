@@ -9,7 +9,7 @@ import { Clock, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { ExitCode, Reported, UsageError } from "../Failure.ts"
 import { formatCount, keyValues, note, print, printJson, stdoutPaint } from "../Output.ts"
-import { Json, withSdk } from "../Settings.ts"
+import { Json, withSdk, withShownDefault } from "../Settings.ts"
 import { contractsFor, ordersTable } from "../Views.ts"
 
 /** An optional price flag (`--limit-price 21000.25`). */
@@ -50,8 +50,8 @@ const place = Command.make(
       Argument.withDescription("A root (MNQ: its front month), a contract name or id")
     ),
     side: Flag.Literals("side", ["buy", "sell"] as const).pipe(Flag.withDescription("buy (long) or sell (short)")),
-    size: Flag.Int("size").pipe(Flag.withDescription("Contracts"), Flag.withDefault(1)),
-    type: Flag.Literals("type", types).pipe(Flag.withDescription("Order type"), Flag.withDefault("market" as const)),
+    size: Flag.Int("size").pipe(withShownDefault("Contracts", 1)),
+    type: Flag.Literals("type", types).pipe(withShownDefault("Order type", "market")),
     limitPrice: priceFlag("limit-price", "For --type limit"),
     stopPrice: priceFlag("stop-price", "For --type stop"),
     trailPrice: priceFlag("trail-price", "For --type trailing-stop: the level the stop starts at"),
@@ -242,7 +242,7 @@ const cancel = Command.make(
 
 const list = Command.make(
   "list",
-  { days: Flag.Finite("days").pipe(Flag.withDescription("How many days back"), Flag.withDefault(1)) },
+  { days: Flag.Finite("days").pipe(withShownDefault("How many days back", 1)) },
   ({ days }) => withSdk(Effect.flatMap(recent(days), showOrders))
 ).pipe(
   Command.withDescription("Orders created in the last --days (default 1), any status, newest first."),
