@@ -280,19 +280,24 @@ const program = (symbol: string, timeZone: string, p: Paint) =>
         const c = yield* needs(contract, "the contract from the resolve step")
         yield* needs(placedId, "the order from the order step")
         const orders = yield* Orders.Orders
-        yield* (yield* Positions.Positions).close(c.id)
-        // The Gateway may cancel an OCO bracket itself once the position is flat; cancel what is left.
-        const report = yield* orders.cancelAll({ contractId: c.id })
-        if (report.failed.length > 0) {
-          return yield* Effect.fail(new Missing(report.failed.map((f) => f.error.message).join("; ")))
+        // Position/closeContract leaves the bracket children working (a stray stop would reopen a
+        // position); Positions.close cancels them itself and says which.
+        const cleanup = yield* (yield* Positions.Positions).close(c.id)
+        if (cleanup.bracketsFailed.length > 0 || cleanup.bracketLookupError !== undefined) {
+          const errors = [
+            ...cleanup.bracketsFailed.map((f) => f.error.message),
+            ...(cleanup.bracketLookupError === undefined ? [] : [cleanup.bracketLookupError.message])
+          ]
+          return yield* Effect.fail(new Missing(errors.join("; ")))
         }
         const children = (yield* orders.search()).filter((o) => o.parentOrderId === placedId)
         const statuses = children.map((o) => `${o.id} ${nameOf(OrderStatus, o.status)}`).join(", ")
+        const cancelled = cleanup.bracketsCancelled.map((o) => o.id)
         yield* say(
           `Closed ${c.name} at market (Position/closeContract). Bracket: ${statuses || "none"}${
-            report.cancelled.length > 0
-              ? ` (${report.cancelled.length} cancelled by us)`
-              : " (cancelled by the Gateway when the position went flat)"
+            cancelled.length > 0
+              ? ` (the SDK cancelled ${cancelled.join(", ")}: the Gateway leaves a closed position's bracket working)`
+              : ""
           }.`
         )
       })
