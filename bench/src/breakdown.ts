@@ -3,7 +3,7 @@
 //   npx node --conditions=@projectx-effect/source bench/src/breakdown.ts
 //
 // 1. Accounts.search layer by layer over the simulator (child process): raw undici, Effect's HttpClient
-//    alone, + two Effect.timeoutOption (as GatewayTransport does), GatewayTransport.send, Accounts.search.
+//    alone, + two Effect.timeoutOption (as GatewayTransport does), GatewayClient.call, Accounts.search.
 //    Wall and CPU (process.cpuUsage, all threads) per request; medians of 3 rounds.
 // 2. The same SDK pipeline over an in-memory HttpClient (no network), to show its own CPU cost.
 // 3. The steps of a 20,000-bar response: TextDecoder, JSON.parse, decodeBarColumns, parseTimestamp,
@@ -12,7 +12,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { decodeBarColumns, Endpoints, parseTimestamp } from "@projectx-effect/gateway"
 import { Accounts, Bars, GatewayClient, Instruments, ProjectX } from "@projectx-effect/sdk"
 import { Simulator } from "@projectx-effect/simulator"
-import { Effect, Layer, ManagedRuntime, Redacted, Schema } from "effect"
+import { Effect, Layer, ManagedRuntime, Schema } from "effect"
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "effect/http"
 import { Agent } from "undici"
 import { startSimulator } from "./sim.ts"
@@ -88,8 +88,7 @@ try {
     Effect.map((o) => (o._tag === "Some" ? (JSON.parse(o.value) as unknown) : undefined))
   )
   const accounts = await sdk.runPromise(Effect.service(Accounts.Accounts))
-  const transport = await sdk.runPromise(Effect.service(GatewayClient.GatewayTransport))
-  const redacted = Redacted.make(token)
+  const client = await sdk.runPromise(Effect.service(GatewayClient.GatewayClient))
   const loop = <E>(
     runtime: ManagedRuntime.ManagedRuntime<never, never> | typeof sdk,
     effect: () => Effect.Effect<unknown, E>
@@ -118,8 +117,8 @@ try {
             for (let i = 0; i < N; i++) yield* withTimeouts
           })
         ),
-      "SDK GatewayTransport.send (token given)": () =>
-        loop(sdk, () => transport.send(Endpoints.searchAccounts, { onlyActiveAccounts: true }, { token: redacted })),
+      "SDK GatewayClient.call": () =>
+        loop(sdk, () => client.call(Endpoints.searchAccounts, { onlyActiveAccounts: true })),
       "SDK Accounts.search": () => loop(sdk, () => accounts.search())
     },
     N

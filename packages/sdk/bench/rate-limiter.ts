@@ -9,7 +9,7 @@
 import Bottleneck from "bottleneck"
 import { Effect } from "effect"
 import * as EffectRateLimiter from "effect/persistence/RateLimiter"
-import * as RateLimiter from "../src/RateLimiter.ts"
+import * as RateLimiter from "../src/client/RateLimiter.ts"
 
 const HUGE = 1_000_000_000
 const CONCURRENT = 1_000

@@ -6,26 +6,26 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { Duration, Layer } from "effect"
 import type { HttpClient } from "effect/http"
-import { Accounts } from "./Accounts.ts"
-import { Auth } from "./Auth.ts"
-import * as BarCacheModule from "./BarCache.ts"
-import { CircuitBreaker } from "./CircuitBreaker.ts"
-import type { ConfigurationError } from "./Errors.ts"
-import { GatewayClient, GatewayTransport } from "./GatewayClient.ts"
-import { Health } from "./Health.ts"
-import { Instruments } from "./Instruments.ts"
-import { MarketData } from "./MarketData.ts"
-import { Orders } from "./Orders.ts"
-import { Positions } from "./Positions.ts"
-import { ProjectXConfig, type ProjectXOptions } from "./ProjectXConfig.ts"
-import { RateLimiter } from "./RateLimiter.ts"
-import { Trades } from "./Trades.ts"
+import { Accounts } from "./trading/Accounts.ts"
+import { Auth } from "./client/Auth.ts"
+import * as BarCacheModule from "./market/BarCache.ts"
+import { CircuitBreaker } from "./client/CircuitBreaker.ts"
+import type { ConfigurationError } from "./client/Errors.ts"
+import { GatewayClient } from "./client/GatewayClient.ts"
+import { GatewayTransport } from "./client/internal/GatewayTransport.ts"
+import { Health } from "./observability/Health.ts"
+import { Instruments } from "./market/Instruments.ts"
+import { MarketData } from "./market/MarketData.ts"
+import { Orders } from "./trading/Orders.ts"
+import { Positions } from "./trading/Positions.ts"
+import { ProjectXConfig, type ProjectXOptions } from "./client/ProjectXConfig.ts"
+import { RateLimiter } from "./client/RateLimiter.ts"
+import { Trades } from "./trading/Trades.ts"
 
 /** Everything `ProjectX.layer` provides. */
 export type Services =
   | ProjectXConfig
   | Auth
-  | GatewayTransport
   | GatewayClient
   | RateLimiter
   | CircuitBreaker
@@ -63,8 +63,13 @@ export const layerServices = (
     CircuitBreaker.layer,
     options.cache === false ? BarCacheModule.layerDisabled : BarCacheModule.layer(options.cache)
   )
-  const transport = GatewayTransport.layer.pipe(Layer.provideMerge(infra))
-  const client = GatewayClient.layer.pipe(Layer.provideMerge(Auth.layer), Layer.provideMerge(transport))
+  // The raw transport skips 401 recovery, so it is provided to Auth and GatewayClient only, never exposed.
+  const transport = GatewayTransport.layer.pipe(Layer.provide(infra))
+  const client = GatewayClient.layer.pipe(
+    Layer.provideMerge(Auth.layer),
+    Layer.provide(transport),
+    Layer.provideMerge(infra)
+  )
   const lookups = Layer.mergeAll(Instruments.layer, Accounts.layer).pipe(Layer.provideMerge(client))
   const trading = Layer.mergeAll(MarketData.layer, Orders.layer, Positions.layer, Trades.layer, Health.layer).pipe(
     Layer.provideMerge(lookups)

@@ -2,27 +2,26 @@
  * @projectx-effect/sdk: an Effect 4 SDK for the ProjectX Gateway API (TopstepX and other prop firms).
  * Each module is one concept; `ProjectX.layer(options)` composes them all.
  */
-export * as Accounts from "./Accounts.ts"
-export * as Auth from "./Auth.ts"
-export * as BarCache from "./BarCache.ts"
-export * as Bars from "./Bars.ts"
-export * as CircuitBreaker from "./CircuitBreaker.ts"
-export * as Errors from "./Errors.ts"
+export * as Accounts from "./trading/Accounts.ts"
+export * as Auth from "./client/Auth.ts"
+export * as BarCache from "./market/BarCache.ts"
+export * as Bars from "./market/Bars.ts"
+export * as CircuitBreaker from "./client/CircuitBreaker.ts"
+export * as Errors from "./client/Errors.ts"
 /** The wire contract: enums, models, error codes, the endpoint table and the firm registry. */
 export * as Gateway from "@projectx-effect/gateway"
-export * as GatewayClient from "./GatewayClient.ts"
-export * as Health from "./Health.ts"
-export * as Instruments from "./Instruments.ts"
-export * as MarketData from "./MarketData.ts"
-export * as Metrics from "./Metrics.ts"
-export * as Orders from "./Orders.ts"
-export * as Positions from "./Positions.ts"
+export * as GatewayClient from "./client/GatewayClient.ts"
+export * as Health from "./observability/Health.ts"
+export * as Instruments from "./market/Instruments.ts"
+export * as MarketData from "./market/MarketData.ts"
+export * as Metrics from "./observability/Metrics.ts"
+export * as Orders from "./trading/Orders.ts"
+export * as Positions from "./trading/Positions.ts"
 export * as ProjectX from "./ProjectX.ts"
-export * as ProjectXConfig from "./ProjectXConfig.ts"
-export * as RateLimiter from "./RateLimiter.ts"
-export * as Telemetry from "./Telemetry.ts"
-export * as Trades from "./Trades.ts"
-export * as Waterfall from "./Waterfall.ts"
+export * as ProjectXConfig from "./client/ProjectXConfig.ts"
+export * as RateLimiter from "./client/RateLimiter.ts"
+export * as Telemetry from "./observability/Telemetry.ts"
+export * as Trades from "./trading/Trades.ts"
 export {
   AccountNotFound,
   AmbiguousOrder,
@@ -30,4 +29,4 @@ export {
   ContractNotFound,
   GatewayError,
   ValidationError
-} from "./Errors.ts"
+} from "./client/Errors.ts"

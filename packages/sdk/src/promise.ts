@@ -12,13 +12,13 @@
  */
 import type { Contract, HalfTrade, Order, Position, TradingAccount } from "@projectx-effect/gateway"
 import { type Effect, Layer, ManagedRuntime, Stream } from "effect"
-import { Accounts } from "./Accounts.ts"
-import { Auth, type SessionInfo } from "./Auth.ts"
-import type * as BarCacheModule from "./BarCache.ts"
-import type * as Bars from "./Bars.ts"
-import { Health, type HealthReport, type ProbeReport } from "./Health.ts"
-import { Instruments } from "./Instruments.ts"
-import { type BarsChunk, type BarsRequest, MarketData, type PlannedRange } from "./MarketData.ts"
+import { Accounts } from "./trading/Accounts.ts"
+import { Auth, type SessionInfo } from "./client/Auth.ts"
+import type * as BarCacheModule from "./market/BarCache.ts"
+import type * as Bars from "./market/Bars.ts"
+import { Health, type HealthReport, type ProbeReport } from "./observability/Health.ts"
+import { Instruments } from "./market/Instruments.ts"
+import { type BarsChunk, type BarsRequest, MarketData, type PlannedRange } from "./market/MarketData.ts"
 import {
   type CancelAllOptions,
   type CancelAllReport,
@@ -28,18 +28,18 @@ import {
   type PlaceOrderInput,
   type QueryOrdersOptions,
   type SearchOrdersOptions
-} from "./Orders.ts"
+} from "./trading/Orders.ts"
 import {
   type BracketCleanup,
   type FlattenAllOptions,
   type FlattenAllReport,
   Positions,
   type PositionsShape
-} from "./Positions.ts"
+} from "./trading/Positions.ts"
 import * as ProjectX from "./ProjectX.ts"
-import type { ProjectXOptions } from "./ProjectXConfig.ts"
-import * as Telemetry from "./Telemetry.ts"
-import { type SearchTradesOptions, Trades, type TradesSummary } from "./Trades.ts"
+import type { ProjectXOptions } from "./client/ProjectXConfig.ts"
+import * as Telemetry from "./observability/Telemetry.ts"
+import { type SearchTradesOptions, Trades, type TradesSummary } from "./trading/Trades.ts"
 
 export type {
   BarsChunk,
@@ -59,7 +59,7 @@ export {
   ContractNotFound,
   GatewayError,
   ValidationError
-} from "./Errors.ts"
+} from "./client/Errors.ts"
 
 /** Per-call options. */
 export interface CallOptions {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { Accounts } from "../src/Accounts.ts"
-import { AccountNotFound } from "../src/Errors.ts"
+import { Accounts } from "../src/trading/Accounts.ts"
+import { AccountNotFound } from "../src/client/Errors.ts"
 import { makeFake, tradingLayer } from "./support/tradingFake.ts"
 
 describe("Accounts", () => {

@@ -3,10 +3,10 @@ import { Deferred, Effect, Fiber, Logger, Metric } from "effect"
 import { TestClock } from "effect/testing"
 import * as lz4 from "lz4-napi"
 import { vi } from "vitest"
-import * as BarCache from "../src/BarCache.ts"
-import * as Bars from "../src/Bars.ts"
-import { storeOf } from "../src/internal/barCacheStore.ts"
-import * as Codec from "../src/internal/codecBlob.ts"
+import * as BarCache from "../src/market/BarCache.ts"
+import * as Bars from "../src/market/Bars.ts"
+import { storeOf } from "../src/market/internal/barCacheStore.ts"
+import * as Codec from "../src/market/internal/codecBlob.ts"
 
 // Every lz4 block decode goes through this spy, so a test can tell a hot-tier hit (no decode) from a
 // decoded one. It calls the real function.

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { tableFromArrays, tableToIPC } from "apache-arrow"
 import * as fc from "fast-check"
-import * as Bars from "../src/Bars.ts"
-import { tableFromOwnedColumns } from "../src/internal/arrowOwned.ts"
-import * as Codec from "../src/internal/codecBlob.ts"
+import * as Bars from "../src/market/Bars.ts"
+import { tableFromOwnedColumns } from "../src/market/internal/arrowOwned.ts"
+import * as Codec from "../src/market/internal/codecBlob.ts"
 
 const MINUTE = 60_000
 const T0 = Date.UTC(2025, 6, 18, 21, 0, 0)

@@ -2,11 +2,11 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import { Endpoints } from "@projectx-effect/gateway"
 import { Simulator } from "@projectx-effect/simulator"
 import { Array as Arr, Effect, Layer, Logger, Option, References, Schedule, Schema } from "effect"
-import { Auth } from "../src/Auth.ts"
-import { CircuitBreaker } from "../src/CircuitBreaker.ts"
-import { GatewayError } from "../src/Errors.ts"
-import { decodeReason, GatewayClient } from "../src/GatewayClient.ts"
-import * as Telemetry from "../src/Telemetry.ts"
+import { Auth } from "../src/client/Auth.ts"
+import { CircuitBreaker } from "../src/client/CircuitBreaker.ts"
+import { GatewayError } from "../src/client/Errors.ts"
+import { decodeReason, GatewayClient } from "../src/client/GatewayClient.ts"
+import * as SpanRecorder from "../src/testing/SpanRecorder.ts"
 import { admin, promise, requests, withSdk } from "./support/core.ts"
 
 const search = GatewayClient.use((c) => c.call(Endpoints.searchAccounts, { onlyActiveAccounts: true }))
@@ -274,11 +274,11 @@ describe("secrets", () => {
         yield* Auth.use((a) => a.login)
         yield* Effect.sleep("900 millis")
         yield* search
-        const spans = yield* Telemetry.SpanRecorder.use((r) => r.spans)
+        const spans = yield* SpanRecorder.SpanRecorder.use((r) => r.spans)
         return spans
       })
       const spans = yield* program.pipe(
-        Effect.provide(Layer.mergeAll(withSdk({ refreshAt: 0.5 }), Telemetry.layerMemory)),
+        Effect.provide(Layer.mergeAll(withSdk({ refreshAt: 0.5 }), SpanRecorder.layerMemory)),
         Effect.provide(Logger.layer([capture])),
         Effect.provideService(References.MinimumLogLevel, "Trace")
       )

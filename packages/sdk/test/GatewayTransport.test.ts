@@ -2,8 +2,10 @@ import { describe, expect, it } from "@effect/vitest"
 import { Endpoints } from "@projectx-effect/gateway"
 import { Array as Arr, Effect, Layer } from "effect"
 import { HttpClient, HttpClientResponse } from "effect/http"
-import { GatewayTransport } from "../src/GatewayClient.ts"
-import * as ProjectX from "../src/ProjectX.ts"
+import { GatewayTransport } from "../src/client/internal/GatewayTransport.ts"
+import { CircuitBreaker } from "../src/client/CircuitBreaker.ts"
+import { ProjectXConfig } from "../src/client/ProjectXConfig.ts"
+import { RateLimiter } from "../src/client/RateLimiter.ts"
 
 // A fake Gateway that counts how many requests of each path are in flight at once.
 const fakeGateway = (delayMs: number) => {
@@ -26,14 +28,25 @@ const fakeGateway = (delayMs: number) => {
   return { layer: Layer.succeed(HttpClient.HttpClient, client), peak }
 }
 
+// The raw transport is internal (ProjectX does not expose it), so the test wires its layer itself.
 const sdk = (http: Layer.Layer<HttpClient.HttpClient>, generalLimit: number) =>
-  ProjectX.layerWithoutHttp({
-    apiUrl: "http://127.0.0.1:9",
-    username: "u",
-    apiKey: "0123456789-key",
-    pool: { connections: 4 },
-    rateLimits: { general: { limit: generalLimit, window: "1 minute" } }
-  }).pipe(Layer.provide(http))
+  GatewayTransport.layer.pipe(
+    Layer.provide(
+      Layer.mergeAll(
+        RateLimiter.layer({ buckets: { general: { limit: generalLimit, window: "1 minute" } } }),
+        CircuitBreaker.layer
+      )
+    ),
+    Layer.provide(
+      ProjectXConfig.layer({
+        apiUrl: "http://127.0.0.1:9",
+        username: "u",
+        apiKey: "0123456789-key",
+        pool: { connections: 4 }
+      })
+    ),
+    Layer.provide(http)
+  )
 
 const token = { token: undefined }
 const accounts = GatewayTransport.use((t) => t.send(Endpoints.searchAccounts, { onlyActiveAccounts: true }, token))

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { TestClock } from "effect/testing"
-import { ContractNotFound } from "../src/Errors.ts"
-import { frontMonth, Instruments, suggest } from "../src/Instruments.ts"
-import { bracketTicks, isAligned, priceDistanceToTicks, roundToTick } from "../src/Orders.ts"
+import { ContractNotFound } from "../src/client/Errors.ts"
+import { frontMonth, Instruments, suggest } from "../src/market/Instruments.ts"
+import { bracketTicks, isAligned, priceDistanceToTicks, roundToTick } from "../src/trading/Orders.ts"
 import { contract, makeFake, tradingLayer } from "./support/tradingFake.ts"
 
 // 2025-10-15: Z25 is the front month, U25 has expired, H26 and M26 are deferred.

@@ -1,11 +1,11 @@
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Endpoints } from "@projectx-effect/gateway"
 import { Array as Arr, Effect } from "effect"
-import * as BarCache from "../src/BarCache.ts"
-import * as Bars from "../src/Bars.ts"
-import { ValidationError } from "../src/Errors.ts"
-import { GatewayClient } from "../src/GatewayClient.ts"
-import { type BarsProgress, MarketData, plan } from "../src/MarketData.ts"
+import * as BarCache from "../src/market/BarCache.ts"
+import * as Bars from "../src/market/Bars.ts"
+import { ValidationError } from "../src/client/Errors.ts"
+import { GatewayClient } from "../src/client/GatewayClient.ts"
+import { type BarsProgress, MarketData, plan } from "../src/market/MarketData.ts"
 import { admin, promise, requests, withSdk } from "./support/core.ts"
 
 const MINUTE = 60_000

@@ -2,12 +2,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { OrderStatus } from "@projectx-effect/gateway"
 import { Effect, Result } from "effect"
-import { Accounts } from "../src/Accounts.ts"
-import { AmbiguousOrder, ValidationError } from "../src/Errors.ts"
-import { Instruments } from "../src/Instruments.ts"
-import { Orders, type PlaceOrderInput, roundToTick } from "../src/Orders.ts"
-import { Positions } from "../src/Positions.ts"
-import { Trades } from "../src/Trades.ts"
+import { Accounts } from "../src/trading/Accounts.ts"
+import { AmbiguousOrder, ValidationError } from "../src/client/Errors.ts"
+import { Instruments } from "../src/market/Instruments.ts"
+import { Orders, type PlaceOrderInput, roundToTick } from "../src/trading/Orders.ts"
+import { Positions } from "../src/trading/Positions.ts"
+import { Trades } from "../src/trading/Trades.ts"
 import { adminDo, MAIN_ACCOUNT, totalRequests, tradingSim } from "./support/tradingSim.ts"
 
 /** The front MNQ contract and its last price. */

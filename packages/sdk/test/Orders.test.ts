@@ -2,8 +2,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { OrderStatus } from "@projectx-effect/gateway"
 import { Effect, Random, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import { AmbiguousOrder, GatewayError, HttpStatus, ValidationError } from "../src/Errors.ts"
-import { generateTag, Orders, type PlaceOrderInput } from "../src/Orders.ts"
+import { AmbiguousOrder, GatewayError, HttpStatus, ValidationError } from "../src/client/Errors.ts"
+import { generateTag, Orders, type PlaceOrderInput } from "../src/trading/Orders.ts"
 import { dropped, type Fake, makeFake, makeOrder, rejected, timeout, tradingLayer } from "./support/tradingFake.ts"
 
 const NOW = Date.UTC(2025, 9, 15, 14, 30)

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { Position } from "@projectx-effect/gateway"
 import { Effect } from "effect"
-import { ValidationError } from "../src/Errors.ts"
-import { Positions } from "../src/Positions.ts"
+import { ValidationError } from "../src/client/Errors.ts"
+import { Positions } from "../src/trading/Positions.ts"
 import { OrderStatus } from "@projectx-effect/gateway"
 import { dropped, makeFake, makeOrder, rejected, tradingLayer } from "./support/tradingFake.ts"
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
-import { ConfigurationError } from "../src/Errors.ts"
-import { ProjectXConfig } from "../src/ProjectXConfig.ts"
+import { ConfigurationError } from "../src/client/Errors.ts"
+import { ProjectXConfig } from "../src/client/ProjectXConfig.ts"
 
 const KEY = "k3y-0123456789-secret"
 

@@ -3,8 +3,8 @@ import { Cause, DateTime, Duration, Effect, Exit, Fiber, Layer, Metric } from "e
 import * as EffectRateLimiter from "effect/persistence/RateLimiter"
 import { TestClock } from "effect/testing"
 import fc from "fast-check"
-import * as Metrics from "../src/Metrics.ts"
-import * as RateLimiter from "../src/RateLimiter.ts"
+import * as Metrics from "../src/observability/Metrics.ts"
+import * as RateLimiter from "../src/client/RateLimiter.ts"
 
 const { RateLimiter: Limiter } = RateLimiter
 

@@ -9,8 +9,10 @@ import { ConfigProvider, Context, Effect, Fiber, Layer } from "effect"
 import { constTrue } from "effect/Function"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import { TestClock } from "effect/testing"
-import * as Metrics from "../src/Metrics.ts"
-import * as Telemetry from "../src/Telemetry.ts"
+import * as Metrics from "../src/observability/Metrics.ts"
+import * as Telemetry from "../src/observability/Telemetry.ts"
+import * as SpanRecorder from "../src/testing/SpanRecorder.ts"
+import * as Redact from "../src/observability/internal/redact.ts"
 import { OtlpReceiver } from "../src/testing/OtlpReceiver.ts"
 
 // The OpenTelemetry SDK is loaded lazily so the rest of this file runs even where it cannot load: a
@@ -121,9 +123,9 @@ describe("Telemetry.layerOtlp", () => {
 
       // No credential in anything exported, and the Authorization header shows as redacted.
       assert.notInclude(JSON.stringify(spans), "eyJ")
-      assert.strictEqual(httpSpan.attributes["http.request.header.authorization"], Telemetry.REDACTED)
-      assert.strictEqual(innerSpan.attributes.newToken, Telemetry.REDACTED)
-      assert.strictEqual(innerSpan.attributes.note, `issued ${Telemetry.REDACTED}`)
+      assert.strictEqual(httpSpan.attributes["http.request.header.authorization"], Redact.REDACTED)
+      assert.strictEqual(innerSpan.attributes.newToken, Redact.REDACTED)
+      assert.strictEqual(innerSpan.attributes.note, `issued ${Redact.REDACTED}`)
       assert.strictEqual(innerSpan.attributes["toy.endpoint"], "Toy/call")
 
       // The exporter's own posts are neither traced nor carry trace context.
@@ -154,12 +156,12 @@ describe("Telemetry.layerOtlp", () => {
     Effect.gen(function* () {
       const receiver = yield* OtlpReceiver
       const upstream = yield* Upstream
-      const telemetry = Telemetry.withMemory(
+      const telemetry = SpanRecorder.withMemory(
         Telemetry.layerOtlp({ url: receiver.url, metrics: false, exportInterval: "1 hour" })
       )
       const recorded = yield* Effect.gen(function* () {
         yield* outer(upstream.url)
-        const recorder = yield* Telemetry.SpanRecorder
+        const recorder = yield* SpanRecorder.SpanRecorder
         return yield* recorder.spans
       }).pipe(Effect.provide(Layer.merge(telemetry, NodeHttpClient.layerUndici)))
 
@@ -173,7 +175,7 @@ describe("Telemetry.layerOtlp", () => {
       const innerRecord = byName(recorded, "Inner")
       assert.strictEqual(byName(recorded, "POST").parentSpanId, innerRecord.spanId)
       assert.strictEqual(innerRecord.parentSpanId, byName(recorded, "Outer").spanId)
-      assert.strictEqual(innerRecord.attributes.newToken, Telemetry.REDACTED)
+      assert.strictEqual(innerRecord.attributes.newToken, Redact.REDACTED)
       assert.isTrue(receiver.requests().every((request) => !request.path.endsWith("/v1/metrics")))
     }).pipe(Effect.provide(Layer.merge(OtlpReceiver.layer, Upstream.layer)))
   )
@@ -328,7 +330,7 @@ describe.skipIf("unavailable" in otel)(
           assert.strictEqual(outerSpan.parentSpanId, root.spanId)
           assert.strictEqual(byName(spans, "Inner").parentSpanId, outerSpan.spanId)
           assert.strictEqual(byName(spans, "POST").parentSpanId, byName(spans, "Inner").spanId)
-          assert.strictEqual(byName(spans, "Inner").attributes.newToken, Telemetry.REDACTED)
+          assert.strictEqual(byName(spans, "Inner").attributes.newToken, Redact.REDACTED)
           assert.notInclude(JSON.stringify(spans), "eyJ")
         }).pipe(Effect.provide(Upstream.layer))
       )
@@ -366,7 +368,7 @@ describe.skipIf("unavailable" in otel)(
           assert.isDefined(joined)
           assert.strictEqual(joined!.spanContext().traceId, root.traceId)
           assert.strictEqual(joined!.parentSpanContext?.spanId, root.spanId)
-          assert.strictEqual(joined!.attributes.authorization, Telemetry.REDACTED)
+          assert.strictEqual(joined!.attributes.authorization, Redact.REDACTED)
           assert.isDefined(spans.find((span) => span.name === "app.handle"))
         })
       )
@@ -392,13 +394,13 @@ describe("Telemetry.layerPrometheus", () => {
       assert.include(text, 'projectx_request_duration_ms_bucket{endpoint="Order/place",le="50"} 1')
       assert.include(text, 'projectx_rate_limited_total{endpoint="History/retrieveBars",bucket="history"} 1')
       assert.include(text, 'projectx_breaker_transitions_total{group="orders",from="closed",to="open"} 1')
-      const recorder = yield* Telemetry.SpanRecorder
+      const recorder = yield* SpanRecorder.SpanRecorder
       assert.deepStrictEqual(yield* recorder.spans, [])
     }).pipe(
       Effect.provide(
         // The recorder sits below the server so a traced scrape would land in it.
         Telemetry.layerPrometheus({ port: 0 }).pipe(
-          Layer.provideMerge(Telemetry.layerMemory),
+          Layer.provideMerge(SpanRecorder.layerMemory),
           Layer.provideMerge(Metrics.layerIsolated)
         )
       )
@@ -406,7 +408,7 @@ describe("Telemetry.layerPrometheus", () => {
   )
 })
 
-describe("Telemetry.layerMemory", () => {
+describe("SpanRecorder.layerMemory", () => {
   it.effect("records the span tree with status, attributes and events", () =>
     Effect.gen(function* () {
       const failing = Effect.fn("Failing")(function* () {
@@ -421,36 +423,40 @@ describe("Telemetry.layerMemory", () => {
       const fiber = yield* Effect.forkChild(root())
       yield* TestClock.adjust("10 millis")
       yield* Fiber.join(fiber)
-      const recorder = yield* Telemetry.SpanRecorder
+      const recorder = yield* SpanRecorder.SpanRecorder
       const spans = yield* recorder.spans
       assert.deepStrictEqual(
         spans.map((span) => span.name),
         ["Sleeper", "Failing", "Root"]
       )
-      const [sleeper, failed, rootSpan] = spans as [Telemetry.SpanRecord, Telemetry.SpanRecord, Telemetry.SpanRecord]
+      const [sleeper, failed, rootSpan] = spans as [
+        SpanRecorder.SpanRecord,
+        SpanRecorder.SpanRecord,
+        SpanRecorder.SpanRecord
+      ]
       assert.strictEqual(sleeper.parentSpanId, rootSpan.spanId)
       assert.strictEqual(failed.parentSpanId, rootSpan.spanId)
       assert.strictEqual(sleeper.durationMs, 10)
       assert.strictEqual(rootSpan.status, "ok")
       assert.strictEqual(failed.status, "error")
-      assert.strictEqual(failed.statusMessage, `rejected token ${Telemetry.REDACTED}`)
-      assert.deepStrictEqual(rootSpan.attributes, { account: 7, apiKey: Telemetry.REDACTED })
+      assert.strictEqual(failed.statusMessage, `rejected token ${Redact.REDACTED}`)
+      assert.deepStrictEqual(rootSpan.attributes, { account: 7, apiKey: Redact.REDACTED })
       assert.notInclude(JSON.stringify(failed.events), "eyJ")
       assert.strictEqual(failed.events.length, 1)
       yield* recorder.clear
       assert.deepStrictEqual(yield* recorder.spans, [])
-    }).pipe(Effect.provide(Telemetry.layerMemory))
+    }).pipe(Effect.provide(SpanRecorder.layerMemory))
   )
 
   it.effect("keeps at most maxSpans, dropping the oldest", () =>
     Effect.gen(function* () {
       for (const name of ["a", "b", "c", "d"]) yield* Effect.withSpan(Effect.void, name)
-      const recorder = yield* Telemetry.SpanRecorder
+      const recorder = yield* SpanRecorder.SpanRecorder
       assert.deepStrictEqual(
         (yield* recorder.spans).map((span) => span.name),
         ["c", "d"]
       )
-    }).pipe(Effect.provide(Telemetry.layerMemoryWith({ maxSpans: 2 })))
+    }).pipe(Effect.provide(SpanRecorder.layerMemoryWith({ maxSpans: 2 })))
   )
 })
 
@@ -473,7 +479,7 @@ describe("Telemetry redaction", () => {
       count: 2,
       ok: true
     }
-    assert.deepStrictEqual(Telemetry.redactAttributes(input), {
+    assert.deepStrictEqual(Redact.redactAttributes(input), {
       authorization: "<redacted>",
       "http.request.header.x-api-key": "<redacted>",
       apiKey: "<redacted>",
@@ -495,16 +501,16 @@ describe("Telemetry redaction", () => {
 
   it("recognises sensitive keys by their last segment only", () => {
     for (const key of ["authorization", "Authorization", "token", "accessToken", "newToken", "apiKey", "x-api-key"]) {
-      assert.isTrue(Telemetry.isSensitiveKey(key), key)
+      assert.isTrue(Redact.isSensitiveKey(key), key)
     }
     for (const key of ["endpoint", "token.expires_at", "tokens", "http.response.status_code", "account.name"]) {
-      assert.isFalse(Telemetry.isSensitiveKey(key), key)
+      assert.isFalse(Redact.isSensitiveKey(key), key)
     }
   })
 
   it("leaves strings without credentials untouched", () => {
-    assert.strictEqual(Telemetry.redactString("POST /api/Order/place 200"), "POST /api/Order/place 200")
-    assert.strictEqual(Telemetry.redactString(`a ${jwt} b ${jwt}`), "a <redacted> b <redacted>")
+    assert.strictEqual(Redact.redactString("POST /api/Order/place 200"), "POST /api/Order/place 200")
+    assert.strictEqual(Redact.redactString(`a ${jwt} b ${jwt}`), "a <redacted> b <redacted>")
   })
 })
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import type { HalfTrade } from "@projectx-effect/gateway"
 import { Effect } from "effect"
 import { TestClock } from "effect/testing"
-import { summarize, Trades } from "../src/Trades.ts"
+import { summarize, Trades } from "../src/trading/Trades.ts"
 import { makeFake, tradingLayer } from "./support/tradingFake.ts"
 
 const NOW = Date.UTC(2025, 9, 15, 14, 30)

@@ -15,9 +15,9 @@ import {
   Positions,
   ProjectX,
   Telemetry,
-  Trades,
-  Waterfall
+  Trades
 } from "@projectx-effect/sdk"
+import { SpanRecorder } from "@projectx-effect/sdk/testing"
 import { type Contract, nameOf, OrderStatus } from "@projectx-effect/gateway"
 import { Simulator, type SimulatorAdmin } from "@projectx-effect/simulator"
 import { Cause, Clock, Effect, Exit, Option } from "effect"
@@ -35,7 +35,8 @@ import {
   stdoutPaint,
   wantsColor
 } from "../Output.ts"
-import { otlpOptions, telemetryLayer, TimeZone, withShownDefault } from "../Settings.ts"
+import { otlpOptions, TimeZone, telemetryLayer, withShownDefault } from "../Settings.ts"
+import * as Waterfall from "../Waterfall.ts"
 import {
   accountsTable,
   barsTable,
@@ -324,12 +325,12 @@ const program = (symbol: string, timeZone: string, p: Paint) =>
     yield* step(
       "Traces",
       Effect.gen(function* () {
-        const spans = yield* (yield* Telemetry.SpanRecorder).spans
+        const spans = yield* (yield* SpanRecorder.SpanRecorder).spans
         const roots = spans.filter((s) => s.name === BARS_SPAN || s.name === ORDER_SPAN)
         const traces = new Set(roots.map((s) => s.traceId))
         const picked = spans.filter((s) => traces.has(s.traceId))
         yield* say(
-          `${formatCount(spans.length)} spans recorded (Telemetry.layerMemory); the bars miss and the bracketed order:`
+          `${formatCount(spans.length)} spans recorded (SpanRecorder.layerMemory); the bars miss and the bracketed order:`
         )
         yield* print(
           `\n${Waterfall.render(picked, {
@@ -368,7 +369,7 @@ const run = (symbol: string, timeZone: string | undefined, faults: ReadonlyArray
       timeZone: zone
     })
     // Recorded in memory for the waterfall, and exported too when an OTLP endpoint is configured.
-    const telemetry = Telemetry.withMemory(telemetryLayer)
+    const telemetry = SpanRecorder.withMemory(telemetryLayer)
     const outcomes = yield* program(symbol, zone, p).pipe(Effect.provide(sdk), Effect.provide(telemetry))
     const failed = outcomes.filter((o) => !o.ok)
     const elapsed = formatDuration(performance.now() - started)

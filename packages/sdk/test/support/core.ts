@@ -2,7 +2,7 @@
 import { Simulator, type SimulatorAdmin } from "@projectx-effect/simulator"
 import { Effect, Layer } from "effect"
 import * as ProjectX from "../../src/ProjectX.ts"
-import type { ProjectXOptions } from "../../src/ProjectXConfig.ts"
+import type { ProjectXOptions } from "../../src/client/ProjectXConfig.ts"
 
 export type SimOptions = Simulator.Options
 

@@ -10,14 +10,21 @@ import {
   type TradingAccount
 } from "@projectx-effect/gateway"
 import { Effect, Layer, References } from "effect"
-import { Accounts } from "../../src/Accounts.ts"
-import { GatewayError, type Reason, Rejected, Timeout, Transport, type ValidationError } from "../../src/Errors.ts"
-import { GatewayClient } from "../../src/GatewayClient.ts"
-import { Instruments, type InstrumentsOptions } from "../../src/Instruments.ts"
-import { Orders, type OrdersOptions } from "../../src/Orders.ts"
-import { Positions } from "../../src/Positions.ts"
-import { ProjectXConfig } from "../../src/ProjectXConfig.ts"
-import { Trades } from "../../src/Trades.ts"
+import { Accounts } from "../../src/trading/Accounts.ts"
+import {
+  GatewayError,
+  type Reason,
+  Rejected,
+  Timeout,
+  Transport,
+  type ValidationError
+} from "../../src/client/Errors.ts"
+import { GatewayClient } from "../../src/client/GatewayClient.ts"
+import { Instruments, type InstrumentsOptions } from "../../src/market/Instruments.ts"
+import { Orders, type OrdersOptions } from "../../src/trading/Orders.ts"
+import { Positions } from "../../src/trading/Positions.ts"
+import { ProjectXConfig } from "../../src/client/ProjectXConfig.ts"
+import { Trades } from "../../src/trading/Trades.ts"
 
 export interface Recorded {
   readonly endpoint: string
@@ -188,7 +195,17 @@ export const makeFake = (
     })
   return {
     state,
-    client: GatewayClient.of({ call: call as GatewayClient["Service"]["call"] }),
+    client: GatewayClient.of({
+      call: call as GatewayClient["Service"]["call"],
+      stats: Effect.sync(() => ({
+        requests: state.calls.length,
+        attempts: state.calls.length,
+        retries: 0,
+        rateLimited: 0,
+        failures: {}
+      })),
+      ping: Effect.succeed("pong")
+    }),
     count: (endpoint) =>
       endpoint === undefined ? state.calls.length : state.calls.filter((c) => c.endpoint === endpoint).length,
     override: (endpoint, f) => {

@@ -5,7 +5,7 @@
 import { Simulator, type SimulatorAdmin } from "@projectx-effect/simulator"
 import { Effect, Layer, References } from "effect"
 import * as ProjectX from "../../src/ProjectX.ts"
-import type { ProjectXOptions } from "../../src/ProjectXConfig.ts"
+import type { ProjectXOptions } from "../../src/client/ProjectXConfig.ts"
 
 export const MAIN_ACCOUNT = 1001
 

@@ -3,7 +3,10 @@
  * log-like strings. Keys that name a credential lose their value; any string that contains a JWT or a
  * bearer credential has that part replaced, whatever its key.
  */
+import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Headers from "effect/http/Headers"
+import * as UrlParams from "effect/http/UrlParams"
 
 /** The placeholder written instead of a secret. Matches what Effect's HttpClient writes for headers. */
 export const REDACTED = "<redacted>"
@@ -89,3 +92,29 @@ export const redactAttributes = (attributes: Readonly<Record<string, unknown>>):
   for (const key of Object.keys(attributes)) out[key] = redactInner(key, attributes[key], 0)
   return out
 }
+
+/** Header names Effect's HttpClient must never write to a span (it writes none unless header capture is on). */
+export const redactedHeaderNames: ReadonlyArray<string | RegExp> = [
+  ...Headers.CurrentRedactedNames.defaultValue(),
+  "proxy-authorization",
+  /token/i,
+  /api[-_]?key/i,
+  /secret/i
+]
+
+/** Query parameters Effect's HttpClient must redact in `url.full` (SignalR puts the JWT in `access_token`). */
+export const redactedUrlParamNames: ReadonlyArray<string | RegExp> = [
+  ...UrlParams.CurrentRedactedNames.defaultValue(),
+  "access_token",
+  /token/i,
+  /api[-_]?key/i
+]
+
+/**
+ * Widens Effect's own redaction lists (`Headers.CurrentRedactedNames`, `UrlParams.CurrentRedactedNames`)
+ * with the Gateway's credentials. Every telemetry layer here includes it.
+ */
+export const layerRedaction: Layer.Layer<never> = Layer.mergeAll(
+  Layer.succeed(Headers.CurrentRedactedNames)(redactedHeaderNames),
+  Layer.succeed(UrlParams.CurrentRedactedNames)(redactedUrlParamNames)
+)

@@ -8,12 +8,12 @@ import { AggregateBarUnit, decodeBarColumns, Endpoints, scanBarsResponse } from 
 import { Clock, Context, Effect, Layer, Stream } from "effect"
 import * as BarCacheModule from "./BarCache.ts"
 import * as Bars from "./Bars.ts"
-import { type ContractNotFound, Decode, type GatewayError, ValidationError } from "./Errors.ts"
-import { GatewayClient } from "./GatewayClient.ts"
+import { type ContractNotFound, Decode, type GatewayError, ValidationError } from "../client/Errors.ts"
+import { GatewayClient } from "../client/GatewayClient.ts"
 import { Instruments } from "./Instruments.ts"
 import { tableFromOwnedColumns } from "./internal/arrowOwned.ts"
 import { isValidTimeZone } from "./internal/arrowTimeZone.ts"
-import { ProjectXConfig } from "./ProjectXConfig.ts"
+import { ProjectXConfig } from "../client/ProjectXConfig.ts"
 
 /** Bar units by name, or the Gateway's integer (1 Second … 6 Month). */
 export type BarUnit = "second" | "minute" | "hour" | "day" | "week" | "month" | 1 | 2 | 3 | 4 | 5 | 6

@@ -4,14 +4,13 @@
  * connection-health item, which project-x-py never shipped). No token or key is ever part of it.
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { Endpoints } from "@projectx-effect/gateway"
 import { Clock, Context, DateTime, Duration, Effect, Layer, Option } from "effect"
-import { Auth } from "./Auth.ts"
-import * as BarCacheModule from "./BarCache.ts"
-import { CircuitBreaker, type GroupState } from "./CircuitBreaker.ts"
-import { GatewayTransport, type TransportStats } from "./GatewayClient.ts"
-import { ProjectXConfig } from "./ProjectXConfig.ts"
-import { RateLimiter } from "./RateLimiter.ts"
+import { Auth } from "../client/Auth.ts"
+import * as BarCacheModule from "../market/BarCache.ts"
+import { CircuitBreaker, type GroupState } from "../client/CircuitBreaker.ts"
+import { GatewayClient, type TransportStats } from "../client/GatewayClient.ts"
+import { ProjectXConfig } from "../client/ProjectXConfig.ts"
+import { RateLimiter } from "../client/RateLimiter.ts"
 
 export interface PoolStats {
   readonly origin: string
@@ -76,7 +75,7 @@ export class Health extends Context.Service<
     const breaker = yield* CircuitBreaker
     const limiter = yield* RateLimiter
     const cache = yield* BarCacheModule.BarCache
-    const transport = yield* GatewayTransport
+    const client = yield* GatewayClient
     const dispatcher = yield* Effect.serviceOption(NodeHttpClient.Dispatcher)
 
     const bucket = (name: "history" | "general") =>
@@ -135,7 +134,7 @@ export class Health extends Context.Service<
         rateLimits: { history: yield* bucket("history"), general: yield* bucket("general") },
         cache: yield* cache.stats,
         http: { pools: pools(), maxConnectionsPerOrigin: config.pool.connections },
-        requests: yield* transport.stats,
+        requests: yield* client.stats,
         healthy:
           !Object.values(breakers).some((b) => b._tag === "Open") &&
           !(Option.isSome(session) && now >= session.value.expiresAt)
@@ -145,7 +144,7 @@ export class Health extends Context.Service<
 
     const probe = Effect.gen(function* () {
       const started = yield* Clock.currentTimeMillis
-      const ping = yield* transport.send(Endpoints.ping, {}).pipe(Effect.timeoutOption("5 seconds"), Effect.result)
+      const ping = yield* client.ping.pipe(Effect.timeoutOption("5 seconds"), Effect.result)
       const latencyMs = (yield* Clock.currentTimeMillis) - started
       const report = yield* check
       const result: ProbeReport["ping"] =

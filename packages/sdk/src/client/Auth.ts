@@ -7,9 +7,9 @@
 import { Endpoints } from "@projectx-effect/gateway"
 import { Clock, Context, Effect, Layer, Option, Redacted, Ref, Semaphore } from "effect"
 import { type GatewayError, ValidationError } from "./Errors.ts"
-import { GatewayTransport } from "./GatewayClient.ts"
+import { GatewayTransport } from "./internal/GatewayTransport.ts"
 import { readJwtTimes } from "./internal/jwt.ts"
-import * as Metrics from "./Metrics.ts"
+import * as Metrics from "../observability/Metrics.ts"
 import { ProjectXConfig } from "./ProjectXConfig.ts"
 
 /** What health and callers may know about the session: never the token itself. */

@@ -6,8 +6,8 @@
  */
 import { type Contract, OrderSide, OrderType } from "@projectx-effect/gateway"
 import { Effect, Clock } from "effect"
-import { ValidationError } from "../Errors.ts"
-import { bracketSign, isAligned, priceDistanceToTicks } from "./ticks.ts"
+import { ValidationError } from "../../client/Errors.ts"
+import { bracketSign, isAligned, priceDistanceToTicks } from "../../market/internal/ticks.ts"
 
 /** The entry side: a buy (bid) or a sell (ask); the Gateway's `OrderSide` values are accepted too. */
 export type Side = "buy" | "sell" | OrderSide

@@ -20,152 +20,35 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Tracer from "effect/Tracer"
-import * as Headers from "effect/http/Headers"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpMiddleware from "effect/http/HttpMiddleware"
 import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServer from "effect/http/HttpServer"
 import type * as HttpServerError from "effect/http/HttpServerError"
-import * as UrlParams from "effect/http/UrlParams"
 import * as OtlpExporter from "effect/observability/OtlpExporter"
 import type * as OtlpMetricsTypes from "effect/observability/OtlpMetrics"
 import * as OtlpMetrics from "effect/observability/OtlpMetrics"
 import * as OtlpSerialization from "effect/observability/OtlpSerialization"
 import * as OtlpTracer from "effect/observability/OtlpTracer"
 import * as PrometheusMetrics from "effect/observability/PrometheusMetrics"
-import * as Redact from "./internal/telemetryRedact.ts"
-import { decorateTracer, type SpanEventRecord, type SpanRecord } from "./internal/telemetryTracer.ts"
+import * as Redact from "./internal/redact.ts"
+import { decorateTracer, type SpanEventRecord, type SpanRecord } from "./internal/tracer.ts"
 
 export type { SpanEventRecord, SpanRecord }
 
 /** The `service.name` used when neither options nor `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES` set one. */
 export const defaultServiceName = "projectx-effect"
 
-// ---------------------------------------------------------------------------------------------
-// Redaction
-// ---------------------------------------------------------------------------------------------
-
-/** The placeholder written instead of a secret (the same one Effect's HttpClient uses for headers). */
-export const REDACTED: string = Redact.REDACTED
-
-/**
- * Whether an attribute key names a credential (`authorization`, `token`, `apiKey`, `newToken`,
- * `x-api-key`, `password`, `cookie`, …). Only the last dotted segment is looked at.
- */
-export const isSensitiveKey: (key: string) => boolean = Redact.isSensitiveKey
-
-/** Replaces JWT-looking substrings (`eyJ….….…`) and `Bearer …` credentials in a string. */
-export const redactString: (value: string) => string = Redact.redactString
-
-/** The value to record for one attribute: {@link REDACTED} for credential keys, else scrubbed. */
-export const redactValue: (key: string, value: unknown) => unknown = Redact.redactValue
-
-/**
- * A copy of an attribute record that is safe to export: credential keys get {@link REDACTED}, JWTs
- * and bearer credentials inside any string (nested objects and arrays included) are replaced.
- *
- * @example
- * ```ts
- * Telemetry.redactAttributes({ endpoint: "Auth/loginKey", apiKey: "k", note: "got eyJa.eyJb.sig" })
- * // { endpoint: "Auth/loginKey", apiKey: "<redacted>", note: "got <redacted>" }
- * ```
- */
-export const redactAttributes: (attributes: Readonly<Record<string, unknown>>) => Record<string, unknown> =
-  Redact.redactAttributes
-
-/** Header names Effect's HttpClient must never write to a span (it writes none unless header capture is on). */
-export const redactedHeaderNames: ReadonlyArray<string | RegExp> = [
-  ...Headers.CurrentRedactedNames.defaultValue(),
-  "proxy-authorization",
-  /token/i,
-  /api[-_]?key/i,
-  /secret/i
-]
-
-/** Query parameters Effect's HttpClient must redact in `url.full` (SignalR puts the JWT in `access_token`). */
-export const redactedUrlParamNames: ReadonlyArray<string | RegExp> = [
-  ...UrlParams.CurrentRedactedNames.defaultValue(),
-  "access_token",
-  /token/i,
-  /api[-_]?key/i
-]
-
 /**
  * Widens Effect's own redaction lists (`Headers.CurrentRedactedNames`, `UrlParams.CurrentRedactedNames`)
  * with the Gateway's credentials. Every telemetry layer here includes it.
  */
-export const layerRedaction: Layer.Layer<never> = Layer.mergeAll(
-  Layer.succeed(Headers.CurrentRedactedNames)(redactedHeaderNames),
-  Layer.succeed(UrlParams.CurrentRedactedNames)(redactedUrlParamNames)
-)
+export const layerRedaction: Layer.Layer<never> = Redact.layerRedaction
 
 /** Replaces the current tracer by the same tracer with credential scrubbing in front of it. */
 const layerDecorateCurrentTracer: Layer.Layer<never> = Layer.effect(Tracer.Tracer)(
   Effect.map(Effect.service(Tracer.Tracer), (tracer) => decorateTracer(tracer))
 )
-
-// ---------------------------------------------------------------------------------------------
-// In-memory span recorder
-// ---------------------------------------------------------------------------------------------
-
-/** Finished spans kept in-process, oldest first. */
-export class SpanRecorder extends Context.Service<
-  SpanRecorder,
-  {
-    /** Every recorded span (bounded by `maxSpans`; the oldest are dropped first). */
-    readonly spans: Effect.Effect<ReadonlyArray<SpanRecord>>
-    /** The same, for synchronous callers (the demo's printer, the Promise facade). */
-    readonly spansUnsafe: () => ReadonlyArray<SpanRecord>
-    /** The spans of one trace. */
-    readonly trace: (traceId: string) => Effect.Effect<ReadonlyArray<SpanRecord>>
-    /** Forgets everything recorded so far. */
-    readonly clear: Effect.Effect<void>
-  }
->()("@projectx-effect/sdk/Telemetry/SpanRecorder") {}
-
-/** Options of {@link layerMemoryWith}. */
-export interface MemoryOptions {
-  /** How many finished spans to keep (default 10,000). */
-  readonly maxSpans?: number | undefined
-}
-
-/**
- * Records finished spans in memory, on top of whatever tracer is already provided to it: alone it
- * records only, over `layerOtlp`/`layerNodeSdk` it records AND exports (see {@link withMemory}).
- */
-export const layerMemoryWith = (options: MemoryOptions = {}): Layer.Layer<SpanRecorder> =>
-  Layer.effectContext(
-    Effect.gen(function* () {
-      const maxSpans = Math.max(1, options.maxSpans ?? 10_000)
-      let buffer: Array<SpanRecord> = []
-      const sink = (record: SpanRecord) => {
-        buffer.push(record)
-        if (buffer.length > maxSpans) buffer = buffer.slice(buffer.length - maxSpans)
-      }
-      const current = yield* Effect.service(Tracer.Tracer)
-      const recorder = SpanRecorder.of({
-        spans: Effect.sync(() => buffer.slice()),
-        spansUnsafe: () => buffer.slice(),
-        trace: (traceId) => Effect.sync(() => buffer.filter((span) => span.traceId === traceId)),
-        clear: Effect.sync(() => {
-          buffer = []
-        })
-      })
-      return Context.make(SpanRecorder, recorder).pipe(Context.add(Tracer.Tracer, decorateTracer(current, sink)))
-    })
-  ).pipe(Layer.provideMerge(layerRedaction))
-
-/** {@link layerMemoryWith} with the default bound. */
-export const layerMemory: Layer.Layer<SpanRecorder> = layerMemoryWith()
-
-/**
- * Adds in-process recording on top of an exporting layer, so spans are recorded locally AND
- * exported: `Telemetry.withMemory(Telemetry.layerOtlp())`.
- */
-export const withMemory = <A, E, R>(
-  exporting: Layer.Layer<A, E, R>,
-  options?: MemoryOptions
-): Layer.Layer<A | SpanRecorder, E, R> => layerMemoryWith(options).pipe(Layer.provideMerge(exporting))
 
 // ---------------------------------------------------------------------------------------------
 // OTLP/HTTP (Effect's built-in exporter)

@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * const spans = yield* recorder.spans // Telemetry.SpanRecorder, or an OtlpReceiver's spans()
+ * const spans = yield* recorder.spans // SpanRecorder (@projectx-effect/sdk/testing), or an OtlpReceiver's spans()
  * const text = Waterfall.render(spans, { color: true }) // the caller decides about colour (a TTY)
  * ```
  */

@@ -6,8 +6,8 @@
 import { Endpoints, type HalfTrade } from "@projectx-effect/gateway"
 import { Context, Effect, Layer } from "effect"
 import { Accounts } from "./Accounts.ts"
-import type { AccountNotFound, GatewayError, ValidationError } from "./Errors.ts"
-import { GatewayClient } from "./GatewayClient.ts"
+import type { AccountNotFound, GatewayError, ValidationError } from "../client/Errors.ts"
+import { GatewayClient } from "../client/GatewayClient.ts"
 import { searchWindow } from "./internal/ordersValidation.ts"
 
 export type { HalfTrade } from "@projectx-effect/gateway"

@@ -6,7 +6,7 @@
 import { customUrls, findFirm, firmIds, type FirmUrls } from "@projectx-effect/gateway"
 import { Config, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
 import { ConfigurationError } from "./Errors.ts"
-import { isValidTimeZone } from "./internal/arrowTimeZone.ts"
+import { isValidTimeZone } from "../market/internal/arrowTimeZone.ts"
 
 export interface BucketLimit {
   readonly limit: number

@@ -1,11 +1,11 @@
 /**
- * The only way to call the Gateway. `GatewayTransport.send` is one call's pipeline: rate limiter →
- * circuit breaker → retry (only where the contract says it is safe; 429 everywhere, since a 429 was not
- * executed) → HTTP attempt with a timeout → envelope check → the endpoint's error code by name → Schema
- * decode, with one span per call and per-attempt spans from the HttpClient. `GatewayClient.call` adds the
- * session token and the single invalidate-and-retry on 401.
+ * One call's pipeline, without the session: rate limiter → circuit breaker → retry (only where the
+ * contract says it is safe; 429 everywhere, since a 429 was not executed) → HTTP attempt with one deadline
+ * → `interpret` (status, envelope, the endpoint's error code by name) → Schema decode, with one span per
+ * call. Internal: `GatewayClient` is the public way in, adding the token and the 401 recovery; `Auth` uses
+ * this directly because logging in cannot wait for a session.
  */
-import { type AnyEndpoint, Envelope, errorCodeName, type RequestOf, type ResponseOf } from "@projectx-effect/gateway"
+import type { AnyEndpoint, RequestOf, ResponseOf } from "@projectx-effect/gateway"
 import {
   Clock,
   Context,
@@ -14,31 +14,20 @@ import {
   Layer,
   Option,
   Redacted,
+  Result,
   Schedule,
   Schema,
-  SchemaIssue,
   Semaphore,
   type Tracer
 } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
-import { Auth } from "./Auth.ts"
-import { CircuitBreaker, groupOf } from "./CircuitBreaker.ts"
-import {
-  Decode,
-  GatewayError,
-  HttpStatus,
-  RateLimited,
-  type Reason,
-  Rejected,
-  Timeout,
-  Transport,
-  Unauthorized,
-  ValidationError
-} from "./Errors.ts"
-import { redactString } from "./internal/telemetryRedact.ts"
-import * as Metrics from "./Metrics.ts"
-import { ProjectXConfig } from "./ProjectXConfig.ts"
-import { RateLimiter } from "./RateLimiter.ts"
+import { redactString } from "../../observability/internal/redact.ts"
+import * as Metrics from "../../observability/Metrics.ts"
+import { CircuitBreaker, groupOf } from "../CircuitBreaker.ts"
+import { GatewayError, type Reason, Timeout, Transport, ValidationError } from "../Errors.ts"
+import { ProjectXConfig } from "../ProjectXConfig.ts"
+import { RateLimiter } from "../RateLimiter.ts"
+import { classifyStatus, decodeReason, issuePath, readBody, shouldRetry } from "./interpret.ts"
 
 /** Turns a parsed JSON body into the call's result, or a reason it is not acceptable. */
 export type Decoder<A> = (json: unknown) => Effect.Effect<A, Reason>
@@ -72,17 +61,6 @@ export interface TransportStats {
   readonly rateLimited: number
 }
 
-const DEFAULT_RETRY_AFTER_MS = 1_000
-
-/** `Retry-After` in delta-seconds or HTTP-date form, in ms from `now`. */
-export const parseRetryAfter = (value: string | undefined, now: number): number | undefined => {
-  if (value === undefined || value.trim() === "") return undefined
-  const seconds = Number(value)
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
-  const date = Date.parse(value)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
-}
-
 const findCode = (cause: unknown, depth = 0): string | undefined => {
   if (depth > 5 || typeof cause !== "object" || cause === null) return undefined
   const code = (cause as { code?: unknown }).code
@@ -99,37 +77,6 @@ const notSentCodes = new Set([
   "ENETUNREACH",
   "ERR_INVALID_URL"
 ])
-
-const orderIdOf = (json: unknown): { readonly orderId?: number } => {
-  const id = (json as { orderId?: unknown }).orderId
-  return typeof id === "number" && Number.isSafeInteger(id) ? { orderId: id } : {}
-}
-
-const excerpt = (body: string): string => {
-  const clean = redactString(body.replace(/\s+/g, " ").trim())
-  return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean
-}
-
-const standardFormatter = SchemaIssue.makeFormatterStandardSchemaV1()
-
-/** The first leaf of a Schema issue: where it is (`["bars"][3]["t"]`) and what was wrong there. */
-const issuePath = (issue: SchemaIssue.Issue): { path: string; message: string } => {
-  const first = standardFormatter(issue).issues[0]
-  if (first === undefined) return { path: "", message: "invalid value" }
-  const path = (first.path ?? [])
-    .map(
-      (p) =>
-        `[${JSON.stringify(typeof p === "object" && p !== null && "key" in p ? p.key : typeof p === "symbol" ? String(p) : p)}]`
-    )
-    .join("")
-  return { path, message: first.message }
-}
-
-/** A Schema failure as a `Decode` reason naming the JSON path. */
-export const decodeReason = (error: Schema.SchemaError): Reason => {
-  const { path, message } = issuePath(error.issue)
-  return Decode.make({ path, issue: message })
-}
 
 const schemaDecoder = <A>(schema: Schema.Top): Decoder<A> => {
   const decode = Schema.decodeUnknownEffect(schema as unknown as Schema.Codec<A, unknown>)
@@ -197,7 +144,6 @@ export class GatewayTransport extends Context.Service<
       }
       return c
     }
-    const decodeEnvelope = schemaDecoder<Envelope>(Envelope)
 
     // One schedule for every call: capped exponential backoff with jitter, at least a 429's Retry-After.
     const schedule = Schedule.exponential(config.retry.base).pipe(
@@ -229,19 +175,6 @@ export class GatewayTransport extends Context.Service<
       let attempts = 0
       const failedWith: Array<string> = []
 
-      const shouldRetry = (error: GatewayError | ValidationError): boolean => {
-        if (error._tag !== "GatewayError") return false
-        const r = error.reason
-        if (r._tag === "RateLimited") return true
-        if (r._tag === "Transport" && !r.sent) return true
-        if (!endpoint.retrySafe) return false
-        return (
-          r._tag === "Transport" ||
-          r._tag === "Timeout" ||
-          (r._tag === "HttpStatus" && (r.status >= 500 || r.status === 408))
-        )
-      }
-
       const exchange = (base: HttpClientRequest.HttpClientRequest) =>
         http.execute(base).pipe(
           Effect.flatMap((response) =>
@@ -259,57 +192,27 @@ export class GatewayTransport extends Context.Service<
           Effect.flatMap(Option.match({ onNone: () => fail(Timeout.make({ timeoutMs })), onSome: Effect.succeed }))
         )
 
-      const interpret = (status: number, headers: Record<string, string | undefined>, text: string) =>
+      const interpretReply = (status: number, headers: Record<string, string | undefined>, text: string) =>
         Effect.gen(function* () {
           yield* Effect.annotateCurrentSpan("http.response.status_code", status)
-          if (status === 401) {
-            return yield* fail(Unauthorized.make({ message: "the Gateway refused the session token (401)" }))
+          const failed = classifyStatus(status, headers, text, yield* Clock.currentTimeMillis)
+          if (failed !== undefined) {
+            if (failed._tag === "RateLimited") {
+              counters.rateLimited++
+              yield* Metrics.recordRateLimited({ endpoint: endpoint.name, bucket: endpoint.bucket })
+              yield* limiter
+                .penalize(endpoint.bucket, Duration.millis(failed.retryAfterMs))
+                .pipe(Effect.catch(limiterFailure))
+            }
+            return yield* fail(failed)
           }
-          if (status === 429) {
-            const now = yield* Clock.currentTimeMillis
-            const retryAfterMs = parseRetryAfter(headers["retry-after"], now) ?? DEFAULT_RETRY_AFTER_MS
-            counters.rateLimited++
-            yield* Metrics.recordRateLimited({ endpoint: endpoint.name, bucket: endpoint.bucket })
-            yield* limiter.penalize(endpoint.bucket, Duration.millis(retryAfterMs)).pipe(Effect.catch(limiterFailure))
-            return yield* fail(RateLimited.make({ retryAfterMs }))
-          }
-          if (status < 200 || status >= 300) return yield* fail(HttpStatus.make({ status, body: excerpt(text) }))
           if (decodeText !== undefined) {
             const direct = decodeText(text)
             if (direct !== undefined) return yield* direct.pipe(Effect.catch(fail))
           }
-          let json: unknown
-          try {
-            json = JSON.parse(text)
-          } catch {
-            // Status/ping answers a bare `pong` as text/plain unless JSON is negotiated: take the text.
-            if (!endpoint.enveloped) json = text
-            else
-              return yield* fail(
-                Decode.make({ path: "", issue: `the body is not JSON: ${excerpt(text).slice(0, 80)}` })
-              )
-          }
-          // The common case costs two property reads; anything else goes through the Envelope Schema.
-          const ok =
-            !endpoint.enveloped ||
-            (typeof json === "object" &&
-              json !== null &&
-              (json as { success?: unknown }).success === true &&
-              (json as { errorCode?: unknown }).errorCode === 0)
-          if (!ok) {
-            const envelope = yield* decodeEnvelope(json).pipe(Effect.catch(fail))
-            if (!envelope.success || envelope.errorCode !== 0) {
-              return yield* fail(
-                Rejected.make({
-                  code: envelope.errorCode,
-                  name: envelope.success ? "Unknown" : errorCodeName(endpoint.errors, envelope.errorCode),
-                  message: envelope.errorMessage ?? null,
-                  ...orderIdOf(json)
-                })
-              )
-            }
-          }
-          return yield* decodePayload(json).pipe(Effect.catch(fail))
+          const body = readBody(endpoint, text)
+          if (Result.isFailure(body)) return yield* fail(body.failure)
+          return yield* decodePayload(body.success).pipe(Effect.catch(fail))
         })
 
       return Effect.gen(function* () {
@@ -337,7 +240,7 @@ export class GatewayTransport extends Context.Service<
               return yield* exchange(base)
             })
           )
-          return yield* interpret(status, headers, text)
+          return yield* interpretReply(status, headers, text)
         }).pipe(
           Effect.tapError((error) =>
             Effect.sync(() => failedWith.push(error._tag === "GatewayError" ? error.reason._tag : error._tag))
@@ -345,7 +248,7 @@ export class GatewayTransport extends Context.Service<
         )
 
         return yield* attempt.pipe(
-          Effect.retry({ schedule, times: config.retry.times, while: shouldRetry }),
+          Effect.retry({ schedule, times: config.retry.times, while: (error) => shouldRetry(endpoint, error) }),
           breaker.protect(group, endpoint.name),
           Metrics.trackRequest(endpoint.name),
           Effect.tapError((error) =>
@@ -374,58 +277,4 @@ export class GatewayTransport extends Context.Service<
   })
 
   static readonly layer = Layer.effect(GatewayTransport, GatewayTransport.make)
-}
-
-export class GatewayClient extends Context.Service<
-  GatewayClient,
-  {
-    /** Calls `endpoint` with the session token; a 401 refreshes the session and retries once. */
-    readonly call: <E extends AnyEndpoint, A = ResponseOf<E>>(
-      endpoint: E,
-      request: RequestOf<E>,
-      options?: CallOptions<A>
-    ) => Effect.Effect<A, GatewayError | ValidationError>
-  }
->()("@projectx-effect/sdk/GatewayClient") {
-  static readonly make = Effect.gen(function* () {
-    const transport = yield* GatewayTransport
-    const auth = yield* Auth
-    const call = <E extends AnyEndpoint, A = ResponseOf<E>>(
-      endpoint: E,
-      request: RequestOf<E>,
-      options: CallOptions<A> = {}
-    ): Effect.Effect<A, GatewayError | ValidationError> => {
-      if (!endpoint.authenticated) return transport.send(endpoint, request, options)
-      return Effect.gen(function* () {
-        const token = yield* auth.token
-        return yield* transport.send(endpoint, request, { ...options, token }).pipe(
-          Effect.catchIf(
-            (e): e is GatewayError => e._tag === "GatewayError" && e.reason._tag === "Unauthorized",
-            () =>
-              Effect.gen(function* () {
-                yield* Effect.logDebug(`${endpoint.name}: 401, refreshing the session and retrying once`)
-                yield* auth.invalidate(token)
-                const fresh = yield* auth.token
-                return yield* transport.send(endpoint, request, { ...options, token: fresh }).pipe(
-                  Effect.mapError((e) =>
-                    e._tag === "GatewayError" && e.reason._tag === "Unauthorized"
-                      ? new GatewayError({
-                          operation: endpoint.name,
-                          reason: Unauthorized.make({
-                            message:
-                              "the Gateway refused a freshly issued token twice; the session may have been ended elsewhere (one session per device) — log in again"
-                          })
-                        })
-                      : e
-                  )
-                )
-              })
-          )
-        )
-      })
-    }
-    return GatewayClient.of({ call })
-  })
-
-  static readonly layer = Layer.effect(GatewayClient, GatewayClient.make)
 }

@@ -8,7 +8,7 @@
 import { Context, Duration, Effect, Layer, Schedule, Stream } from "effect"
 import * as Breaker from "effect/persistence/CircuitBreaker"
 import { CircuitOpen as CircuitOpenReason, GatewayError, type Reason } from "./Errors.ts"
-import * as Metrics from "./Metrics.ts"
+import * as Metrics from "../observability/Metrics.ts"
 import { ProjectXConfig } from "./ProjectXConfig.ts"
 
 export type GroupState =

@@ -8,8 +8,14 @@
 import { Endpoints, type Order, type Position } from "@projectx-effect/gateway"
 import { Context, Effect, Layer, Schedule } from "effect"
 import { Accounts } from "./Accounts.ts"
-import { type AccountNotFound, type GatewayError, isAmbiguous, isRetryable, type ValidationError } from "./Errors.ts"
-import { GatewayClient } from "./GatewayClient.ts"
+import {
+  type AccountNotFound,
+  type GatewayError,
+  isAmbiguous,
+  isRetryable,
+  type ValidationError
+} from "../client/Errors.ts"
+import { GatewayClient } from "../client/GatewayClient.ts"
 import { isPositiveInt, refuse } from "./internal/ordersValidation.ts"
 
 export type { Position } from "@projectx-effect/gateway"

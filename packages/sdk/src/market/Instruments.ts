@@ -6,10 +6,10 @@
  */
 import { type Contract, Endpoints } from "@projectx-effect/gateway"
 import { Cache, Clock, Context, Duration, Effect, Exit, Layer } from "effect"
-import { ContractNotFound, type GatewayError, ValidationError } from "./Errors.ts"
-import { GatewayClient } from "./GatewayClient.ts"
+import { ContractNotFound, type GatewayError, ValidationError } from "../client/Errors.ts"
+import { GatewayClient } from "../client/GatewayClient.ts"
 import { MONTH_CODES } from "./internal/ticks.ts"
-import { ProjectXConfig } from "./ProjectXConfig.ts"
+import { ProjectXConfig } from "../client/ProjectXConfig.ts"
 
 export type { Contract } from "@projectx-effect/gateway"
 

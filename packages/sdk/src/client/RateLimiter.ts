@@ -37,7 +37,7 @@ import { RateLimiterError, RateLimitExceeded, RateLimitStoreError } from "effect
 import * as Redis from "effect/persistence/Redis"
 import { Lane } from "./internal/rateLimitLane.ts"
 import { SlidingLog } from "./internal/rateLimitLog.ts"
-import { rateLimiterWaitBoundaries, rateLimiterWaitMs } from "./Metrics.ts"
+import { rateLimiterWaitBoundaries, rateLimiterWaitMs } from "../observability/Metrics.ts"
 import { redisKeys, slidingLogScript, slidingPauseScript, slidingStateScript } from "./internal/rateLimitRedis.ts"
 
 export { RateLimiterError, RateLimitExceeded, RateLimitStoreError }

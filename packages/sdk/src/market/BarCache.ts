@@ -34,7 +34,7 @@
  */
 import { Cache, Clock, Context, Duration, Effect, Equal, Hash, Layer, Metric } from "effect"
 import * as Bars from "./Bars.ts"
-import * as Metrics from "./Metrics.ts"
+import * as Metrics from "../observability/Metrics.ts"
 import { HotTables } from "./internal/barCacheHot.ts"
 import { BlobLru, storeOf } from "./internal/barCacheStore.ts"
 import * as Codec from "./internal/codecBlob.ts"

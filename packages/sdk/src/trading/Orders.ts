@@ -23,9 +23,9 @@ import {
   isRetryable,
   Rejected,
   type ValidationError
-} from "./Errors.ts"
-import { GatewayClient } from "./GatewayClient.ts"
-import { Instruments } from "./Instruments.ts"
+} from "../client/Errors.ts"
+import { GatewayClient } from "../client/GatewayClient.ts"
+import { Instruments } from "../market/Instruments.ts"
 import {
   checkPlacement,
   checkPrices,
@@ -34,13 +34,25 @@ import {
   refuse,
   searchWindow as resolveWindow
 } from "./internal/ordersValidation.ts"
-import { bracketTicks, isAligned, priceDistanceToTicks, roundToTick, ticksToPriceDistance } from "./internal/ticks.ts"
+import {
+  bracketTicks,
+  isAligned,
+  priceDistanceToTicks,
+  roundToTick,
+  ticksToPriceDistance
+} from "../market/internal/ticks.ts"
 
 export type { Order } from "@projectx-effect/gateway"
 export { OrderSide, OrderSortField, OrderStatus, OrderType, SortDirection } from "@projectx-effect/gateway"
 export type { BracketLeg, OrderKind, PlaceOrderInput, Side } from "./internal/ordersValidation.ts"
-export type { BracketTicks, BracketTicksInput, RoundMode } from "./internal/ticks.ts"
-export { bracketTicks, isAligned, priceDistanceToTicks, roundToTick, ticksToPriceDistance } from "./internal/ticks.ts"
+export type { BracketTicks, BracketTicksInput, RoundMode } from "../market/internal/ticks.ts"
+export {
+  bracketTicks,
+  isAligned,
+  priceDistanceToTicks,
+  roundToTick,
+  ticksToPriceDistance
+} from "../market/internal/ticks.ts"
 
 /** Tick arithmetic, robust to float error: round prices onto the grid and sign bracket offsets. */
 export const Ticks = { roundToTick, isAligned, priceDistanceToTicks, ticksToPriceDistance, bracketTicks } as const

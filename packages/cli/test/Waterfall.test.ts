@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
-import * as Telemetry from "../src/Telemetry.ts"
+import { SpanRecorder } from "@projectx-effect/sdk/testing"
 import * as Waterfall from "../src/Waterfall.ts"
 
 const t0 = 1_760_000_000_000
@@ -99,10 +99,10 @@ describe("Waterfall.render", () => {
       yield* TestClock.adjust("10 millis")
       yield* TestClock.adjust("30 millis")
       yield* Fiber.join(fiber)
-      const recorder = yield* Telemetry.SpanRecorder
+      const recorder = yield* SpanRecorder.SpanRecorder
       const recorded = yield* recorder.spans
       const lines = Waterfall.render(recorded, { nameWidth: 10, barWidth: 8, header: false }).split("\n")
       assert.deepStrictEqual(lines, ["Outer      │████████│ 40.0 ms", "  Inner    │  ██████│ 30.0 ms", ""])
-    }).pipe(Effect.provide(Telemetry.layerMemory))
+    }).pipe(Effect.provide(SpanRecorder.layerMemory))
   )
 })

@@ -9,7 +9,7 @@ import type * as Context from "effect/Context"
 import type * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
-import { redactAttributes, redactString, redactValue } from "./telemetryRedact.ts"
+import { redactAttributes, redactString, redactValue } from "./redact.ts"
 
 /** A finished span as the in-memory recorder keeps it: plain data, times in epoch milliseconds. */
 export interface SpanRecord {

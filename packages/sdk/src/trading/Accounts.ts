@@ -5,9 +5,9 @@
  */
 import { Endpoints, type TradingAccount } from "@projectx-effect/gateway"
 import { Context, Effect, Layer, Option, Ref, Semaphore } from "effect"
-import { AccountNotFound, type GatewayError, type ValidationError } from "./Errors.ts"
-import { GatewayClient } from "./GatewayClient.ts"
-import { ProjectXConfig } from "./ProjectXConfig.ts"
+import { AccountNotFound, type GatewayError, type ValidationError } from "../client/Errors.ts"
+import { GatewayClient } from "../client/GatewayClient.ts"
+import { ProjectXConfig } from "../client/ProjectXConfig.ts"
 
 export type { TradingAccount } from "@projectx-effect/gateway"
 
