@@ -68,14 +68,12 @@ export const checkDestination = (path: string) =>
  * Parquet bytes of a bar table: zstd-compressed, the timestamp an INT64 TIMESTAMP(MILLIS,
  * isAdjustedToUTC=true) with the Arrow schema (and so the display zone) kept in the file's metadata.
  */
-export const toParquet = (table: Bars.BarTable): Uint8Array => {
-  const wasmTable = WasmTable.fromIPCStream(Bars.toIPC(table, { format: "stream" }))
-  try {
-    return writeParquet(wasmTable, new WriterPropertiesBuilder().setCompression(Compression.ZSTD).build())
-  } finally {
-    wasmTable.free()
-  }
-}
+export const toParquet = (table: Bars.BarTable): Uint8Array =>
+  // writeParquet takes ownership of the wasm table and frees it.
+  writeParquet(
+    WasmTable.fromIPCStream(Bars.toIPC(table, { format: "stream" })),
+    new WriterPropertiesBuilder().setCompression(Compression.ZSTD).build()
+  )
 
 /** The file's bytes in `format`. */
 export const encode = (table: Bars.BarTable, format: OutFormat): Uint8Array => {

@@ -5,6 +5,7 @@ import { CliError } from "effect/cli"
 import { describe, expect, it } from "vitest"
 import { usageFailure } from "../src/Cli.ts"
 import { offGrid } from "../src/commands/Orders.ts"
+import { progressBar, waitText } from "../src/Output.ts"
 import { orderJson, positionJson, sortContracts } from "../src/Views.ts"
 
 const contract = (id: string, name: string): Contract => ({
@@ -87,5 +88,22 @@ describe("usageFailure", () => {
       message: "Missing required flag: --side",
       hint: "`projectx orders place --help` shows the usage"
     })
+  })
+})
+
+describe("progress while the rate limiter waits", () => {
+  it("says what it is waiting for and how long, and clears it when requests move again", () => {
+    expect(waitText(17_200, "history", 50, 30_000)).toBe("waiting 18 s for the history rate budget (50 per 30 s)")
+    const written: Array<string> = []
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping ANSI colours
+    const plain = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, "")
+    const stream = { isTTY: true, write: (s: string) => written.push(plain(s)) } as unknown as NodeJS.WriteStream
+    const bar = progressBar("bars", stream)
+    bar.update(3, 8, 60_000)
+    bar.waiting(waitText(18_000, "history", 50, 30_000))
+    expect(written.at(-1)).toMatch(/3\/8 requests · 60,000 bars · 5 left · waiting 18 s for the history rate budget/)
+    bar.waiting(undefined)
+    bar.update(4, 8, 80_000)
+    expect(written.at(-1)).toMatch(/4\/8 requests · 80,000 bars · 4 left$/)
   })
 })

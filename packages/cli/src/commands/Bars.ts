@@ -4,8 +4,8 @@
  * goes to stderr too, so stdout stays clean for pipes.
  */
 import { AggregateBarUnit, maxUnitNumber } from "@projectx-effect/gateway"
-import { Bars, Instruments, MarketData, ProjectXConfig } from "@projectx-effect/sdk"
-import { Clock, Effect, FileSystem, Option } from "effect"
+import { Bars, Instruments, MarketData, ProjectXConfig, RateLimiter } from "@projectx-effect/sdk"
+import { Clock, DateTime, Duration, Effect, FileSystem, Fiber, Option, Schedule } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { checkDestination, encode, formatNames, type OutFormat } from "../DataFiles.ts"
 import { UsageError } from "../Failure.ts"
@@ -14,11 +14,13 @@ import {
   formatDuration,
   formatTime,
   note,
+  type Progress,
   print,
   printJson,
   progressBar,
   stderrPaint,
-  stdoutPaint
+  stdoutPaint,
+  waitText
 } from "../Output.ts"
 import { Json, withSdk, withShownDefault } from "../Settings.ts"
 import { parseInstant } from "../Time.ts"
@@ -82,6 +84,25 @@ export const checkRange = (
   }
   return undefined
 }
+
+/**
+ * Says on the progress bar when the history bucket holds the next request back, and for how long, so a
+ * bar that stops for 20 s does not look hung. Polls the limiter's state once a second.
+ */
+const watchLimiter = (progress: Progress) =>
+  Effect.gen(function* () {
+    const limiter = yield* RateLimiter.RateLimiter
+    const check = Effect.gen(function* () {
+      const state = yield* limiter.state("history")
+      const waitMs = DateTime.toEpochMillis(state.nextAvailableAt) - (yield* Clock.currentTimeMillis)
+      progress.waiting(
+        state.queued > 0 && waitMs >= 1000
+          ? waitText(waitMs, "history", state.limit, Duration.toMillis(state.window))
+          : undefined
+      )
+    })
+    return yield* Effect.repeat(check, Schedule.spaced("1 second"))
+  })
 
 export const bars = Command.make(
   "bars",
@@ -149,6 +170,7 @@ export const bars = Command.make(
         const progress = plan.chunks.length > 1 ? progressBar("bars") : undefined
         progress?.update(0, plan.chunks.length, 0)
         const started = performance.now()
+        const watcher = progress === undefined ? undefined : yield* Effect.forkChild(watchLimiter(progress))
         const table = yield* md
           .bars({
             ...request,
@@ -156,7 +178,14 @@ export const bars = Command.make(
               if (!p.fromCache) progress?.update(p.requestsDone, p.requestsTotal, p.bars)
             }
           })
-          .pipe(Effect.ensuring(Effect.sync(() => progress?.done())))
+          .pipe(
+            Effect.ensuring(
+              Effect.andThen(
+                watcher === undefined ? Effect.void : Fiber.interrupt(watcher),
+                Effect.sync(() => progress?.done())
+              )
+            )
+          )
         const elapsed = performance.now() - started
         const tableZone = Bars.timeZone(table)
         const summary = `${formatCount(table.numRows)} bars · ${contract.name} · ${input.every} ${input.unit} · ${formatTime(
