@@ -5,7 +5,7 @@
  * flags, so they stay out of shell history and `ps`.
  */
 import { findFirm, firmIds } from "@projectx-effect/gateway"
-import { ProjectX, type ProjectXConfig, Telemetry } from "@projectx-effect/sdk"
+import { Auth, ProjectX, type ProjectXConfig, Telemetry } from "@projectx-effect/sdk"
 import { Effect, Layer, Option } from "effect"
 import { Flag, GlobalFlag } from "effect/cli"
 import { UsageError } from "./Failure.ts"
@@ -94,9 +94,25 @@ export const sdkOverrides = Effect.gen(function* () {
   return overrides
 })
 
+/**
+ * Ends the command's Gateway session (`Auth/logout`), if it opened one, whatever the outcome. Each
+ * command is a process of its own: a token left behind would stay valid on the Gateway for its whole
+ * lifetime with nobody using it, and keeping it in a file between commands would put a bearer token on
+ * disk. One more request per command is the price. Best effort and bounded: a failed logout never
+ * changes the command's result.
+ */
+const loggingOut = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const auth = yield* Auth.Auth
+    return yield* effect.pipe(Effect.ensuring(auth.logout.pipe(Effect.timeout("5 seconds"), Effect.ignore)))
+  })
+
 /** Runs `effect` with the SDK configured from the environment and the global flags (a flag beats a variable). */
 export const withSdk = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function* () {
     const overrides = yield* sdkOverrides
-    return yield* effect.pipe(Effect.provide(ProjectX.layerConfig(overrides)), Effect.provide(telemetryLayer))
+    return yield* loggingOut(effect).pipe(
+      Effect.provide(ProjectX.layerConfig(overrides)),
+      Effect.provide(telemetryLayer)
+    )
   })

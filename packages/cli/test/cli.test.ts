@@ -103,6 +103,8 @@ describe("read-only commands", () => {
     const rows = json(asJson)
     expect(rows.map((a: any) => a.name)).toContain("PRAC-V2-DEMO-1")
     expect(rows.find((a: any) => a.selected).id).toBe(1001)
+    // Each command ends its session on the Gateway instead of leaving a live token behind.
+    expect((await sim.stats()).logouts).toBeGreaterThanOrEqual(2)
   })
 
   it.concurrent("--account picks the account; an unknown one is flagged", async () => {

@@ -95,7 +95,6 @@ describe("progress while the rate limiter waits", () => {
   it("says what it is waiting for and how long, and clears it when requests move again", () => {
     expect(waitText(17_200, "history", 50, 30_000)).toBe("waiting 18 s for the history rate budget (50 per 30 s)")
     const written: Array<string> = []
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping ANSI colours
     const plain = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, "")
     const stream = { isTTY: true, write: (s: string) => written.push(plain(s)) } as unknown as NodeJS.WriteStream
     const bar = progressBar("bars", stream)
