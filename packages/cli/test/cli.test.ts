@@ -325,7 +325,7 @@ describe("trading commands", () => {
     const fills = json(tradesJson)
     expect(fills.trades).toHaveLength(3) // the entry, the partial close, the close
     expect(fills.summary.fills).toBe(3)
-  }, 120_000)
+  }, 300_000)
 })
 
 describe("failures", () => {
