@@ -68,7 +68,8 @@ const keyOf = (n: number) =>
     live: false
   })
 
-const makeCache = () => Effect.runPromise(BarCache.make({ maxBytes: 1024 * 1024 * 1024, timeToLive: "1 hour" }))
+const makeCache = () =>
+  Effect.runPromise(BarCache.BarCache.make({ maxBytes: 1024 * 1024 * 1024, timeToLive: "1 hour" }))
 
 // Warm up: load Arrow, lz4 and the codecs, and JIT the paths, so only the bars are counted.
 {

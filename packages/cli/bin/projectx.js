@@ -11,11 +11,9 @@ if (existsSync(fileURLToPath(dist))) {
   await import(dist.href)
 } else {
   const source = fileURLToPath(new URL("../src/bin.ts", import.meta.url))
-  const child = spawn(
-    process.execPath,
-    ["--conditions=@projectx-effect/source", source, ...process.argv.slice(2)],
-    { stdio: "inherit" }
-  )
+  const child = spawn(process.execPath, ["--conditions=@projectx-effect/source", source, ...process.argv.slice(2)], {
+    stdio: "inherit"
+  })
   // Ctrl-C reaches the child through the terminal's process group; it decides how to stop.
   process.on("SIGINT", () => {})
   child.on("exit", (code, signal) => process.exit(code ?? (signal === null ? 1 : 130)))

@@ -103,6 +103,6 @@ describe("Waterfall.render", () => {
       const recorded = yield* recorder.spans
       const lines = Waterfall.render(recorded, { nameWidth: 10, barWidth: 8, header: false }).split("\n")
       assert.deepStrictEqual(lines, ["Outer      │████████│ 40.0 ms", "  Inner    │  ██████│ 30.0 ms", ""])
-    }).pipe(Effect.provide(SpanRecorder.layerMemory))
+    }).pipe(Effect.provide(SpanRecorder.layerMemory()))
   )
 })

@@ -14,9 +14,9 @@ import type { ConfigurationError } from "./client/Errors.ts"
 import { GatewayClient } from "./client/GatewayClient.ts"
 import { GatewayTransport } from "./client/internal/GatewayTransport.ts"
 import { Health } from "./observability/Health.ts"
-import { Instruments } from "./market/Instruments.ts"
+import { Instruments, type InstrumentsOptions } from "./market/Instruments.ts"
 import { MarketData } from "./market/MarketData.ts"
-import { Orders } from "./trading/Orders.ts"
+import { Orders, type OrdersOptions } from "./trading/Orders.ts"
 import { Positions } from "./trading/Positions.ts"
 import { ProjectXConfig, type ProjectXOptions } from "./client/ProjectXConfig.ts"
 import { RateLimiter } from "./client/RateLimiter.ts"
@@ -38,9 +38,17 @@ export type Services =
   | Trades
   | Health
 
+/**
+ * The options of every service that has its own (the Gateway-wide settings — URLs, credentials, limits,
+ * retries, pool — are `ProjectXOptions`). One field per service, named after it.
+ */
 export interface LayerOptions {
   /** Bar cache settings, or `false` to turn caching off. */
   readonly cache?: BarCacheModule.Options | false
+  /** Symbol resolution TTLs and the contract-list cache (`Instruments.layer(options)`). */
+  readonly instruments?: InstrumentsOptions | undefined
+  /** Order placement: tag prefix, the reconciliation window and resends (`Orders.layer(options)`). */
+  readonly orders?: OrdersOptions | undefined
 }
 
 const rateLimiterFromConfig = Layer.unwrap(
@@ -61,7 +69,7 @@ export const layerServices = (
   const infra = Layer.mergeAll(
     rateLimiterFromConfig,
     CircuitBreaker.layer,
-    options.cache === false ? BarCacheModule.layerDisabled : BarCacheModule.layer(options.cache)
+    options.cache === false ? BarCacheModule.BarCache.layerDisabled : BarCacheModule.BarCache.layer(options.cache)
   )
   // The raw transport skips 401 recovery, so it is provided to Auth and GatewayClient only, never exposed.
   const transport = GatewayTransport.layer.pipe(Layer.provide(infra))
@@ -70,10 +78,16 @@ export const layerServices = (
     Layer.provide(transport),
     Layer.provideMerge(infra)
   )
-  const lookups = Layer.mergeAll(Instruments.layer, Accounts.layer).pipe(Layer.provideMerge(client))
-  const trading = Layer.mergeAll(MarketData.layer, Orders.layer, Positions.layer, Trades.layer, Health.layer).pipe(
-    Layer.provideMerge(lookups)
+  const lookups = Layer.mergeAll(Instruments.layer(options.instruments), Accounts.layer).pipe(
+    Layer.provideMerge(client)
   )
+  const trading = Layer.mergeAll(
+    MarketData.layer,
+    Orders.layer(options.orders),
+    Positions.layer,
+    Trades.layer,
+    Health.layer
+  ).pipe(Layer.provideMerge(lookups))
   return trading
 }
 

@@ -105,7 +105,7 @@ describe("BarCache", () => {
   it.effect("a hit runs no lookup and returns the same bars", () =>
     Effect.gen(function* () {
       yield* start
-      const cache = yield* BarCache.make()
+      const cache = yield* BarCache.BarCache.make()
       const value = table(300)
       const { runs, lookup } = counting(value)
       const k = keyFor("A")
@@ -121,7 +121,7 @@ describe("BarCache", () => {
   it.effect("20 concurrent identical misses run the lookup once", () =>
     Effect.gen(function* () {
       yield* start
-      const cache = yield* BarCache.make()
+      const cache = yield* BarCache.BarCache.make()
       const gate = yield* Deferred.make<void>()
       const value = table(50)
       let runs = 0
@@ -146,7 +146,7 @@ describe("BarCache", () => {
   it.effect("empty results are cached", () =>
     Effect.gen(function* () {
       yield* start
-      const cache = yield* BarCache.make()
+      const cache = yield* BarCache.BarCache.make()
       const { runs, lookup } = counting(Bars.empty({ timeZone: "UTC" }))
       const k = keyFor("EMPTY")
       yield* cache.get(k, lookup)
@@ -160,7 +160,7 @@ describe("BarCache", () => {
   it.effect("failed lookups are not cached", () =>
     Effect.gen(function* () {
       yield* start
-      const cache = yield* BarCache.make()
+      const cache = yield* BarCache.BarCache.make()
       let runs = 0
       const k = keyFor("A")
       const failing = Effect.suspend(() => {
@@ -179,7 +179,7 @@ describe("BarCache", () => {
   it.effect("entries expire after the TTL (TestClock)", () =>
     Effect.gen(function* () {
       yield* start
-      const cache = yield* BarCache.make({ timeToLive: "5 minutes" })
+      const cache = yield* BarCache.BarCache.make({ timeToLive: "5 minutes" })
       const { runs, lookup } = counting(table(10))
       const k = keyFor("A")
       yield* cache.get(k, lookup)
@@ -196,7 +196,7 @@ describe("BarCache", () => {
   it.effect("ranges ending near now get the shorter TTL", () =>
     Effect.gen(function* () {
       yield* start
-      const cache = yield* BarCache.make({ timeToLive: "1 hour", recentTimeToLive: "30 seconds" })
+      const cache = yield* BarCache.BarCache.make({ timeToLive: "1 hour", recentTimeToLive: "30 seconds" })
       const { runs, lookup } = counting(table(10))
       const recent = keyFor("A", NOW - MINUTE)
       const old = keyFor("A", NOW - 86_400_000)
@@ -214,7 +214,7 @@ describe("BarCache", () => {
       yield* start
       const value = table(200)
       const size = blobBytes(value)
-      const cache = yield* BarCache.make({ maxBytes: Math.floor(size * 3.5) })
+      const cache = yield* BarCache.BarCache.make({ maxBytes: Math.floor(size * 3.5) })
       const lookups = new Map<string, number>()
       const get = (id: string) =>
         cache.get(
@@ -243,7 +243,7 @@ describe("BarCache", () => {
   it.effect("also bounds the entry count", () =>
     Effect.gen(function* () {
       yield* start
-      const cache = yield* BarCache.make({ maxEntries: 2 })
+      const cache = yield* BarCache.BarCache.make({ maxEntries: 2 })
       const { lookup } = counting(table(3))
       for (const id of ["A", "B", "C"]) yield* cache.get(keyFor(id), lookup)
       expect(yield* cache.stats).toMatchObject({ entries: 2, evictions: 1 })
@@ -257,7 +257,7 @@ describe("BarCache", () => {
       const logger = Logger.make((o) => {
         if (o.logLevel === "Warn") warnings.push(o.message)
       })
-      const cache = yield* BarCache.make()
+      const cache = yield* BarCache.BarCache.make()
       const { runs, lookup } = counting(table(400))
       const k = keyFor("A")
       yield* cache.get(k, lookup)
@@ -279,7 +279,7 @@ describe("BarCache", () => {
   it.effect("stats are right", () =>
     Effect.gen(function* () {
       yield* start
-      const cache = yield* BarCache.make()
+      const cache = yield* BarCache.BarCache.make()
       const small = table(1)
       const large = table(5000, 3)
       yield* cache.get(keyFor("S"), Effect.succeed(small))
@@ -324,7 +324,7 @@ describe("BarCache", () => {
   it.effect("exports hit and miss counters as metrics", () =>
     Effect.gen(function* () {
       yield* start
-      const cache = yield* BarCache.make()
+      const cache = yield* BarCache.BarCache.make()
       const { lookup } = counting(table(5))
       yield* cache.get(keyFor("A"), lookup)
       yield* cache.get(keyFor("A"), lookup)
@@ -337,7 +337,7 @@ describe("BarCache", () => {
   it.effect("hot tier: a repeated hit hands back the decoded table without decompressing", () =>
     Effect.gen(function* () {
       yield* start
-      const cache = yield* BarCache.make()
+      const cache = yield* BarCache.BarCache.make()
       const value = table(2000)
       const { runs, lookup } = counting(value)
       const k = keyFor("A")
@@ -368,7 +368,7 @@ describe("BarCache", () => {
       yield* start
       const value = table(1000)
       const decoded = Bars.toIPC(value).byteLength
-      const cache = yield* BarCache.make({ hotBytes: Math.floor(decoded * 2.5) })
+      const cache = yield* BarCache.BarCache.make({ hotBytes: Math.floor(decoded * 2.5) })
       const get = (id: string) => cache.get(keyFor(id), Effect.succeed(value))
       for (const id of ["A", "B", "C"]) yield* get(id) // misses
       for (const id of ["A", "B", "A", "C"]) yield* get(id) // A, B decoded; A hot; C decoded, B out
@@ -382,12 +382,12 @@ describe("BarCache", () => {
       expect(yield* cache.stats).toMatchObject({ hotEntries: 2, hotBytes: 2 * decoded, hotHits: 3, hits: 7 })
 
       // A table larger than the whole budget is not kept decoded.
-      const small = yield* BarCache.make({ hotBytes: decoded - 1 })
+      const small = yield* BarCache.BarCache.make({ hotBytes: decoded - 1 })
       yield* small.get(keyFor("A"), Effect.succeed(value))
       for (let i = 0; i < 3; i++) yield* small.get(keyFor("A"), Effect.succeed(value))
       expect(yield* small.stats).toMatchObject({ hits: 3, hotHits: 0, hotEntries: 0, hotBytes: 0 })
 
-      const off = yield* BarCache.make({ hotBytes: 0 })
+      const off = yield* BarCache.BarCache.make({ hotBytes: 0 })
       yield* off.get(keyFor("A"), Effect.succeed(value))
       for (let i = 0; i < 3; i++) yield* off.get(keyFor("A"), Effect.succeed(value))
       expect(yield* off.stats).toMatchObject({ hits: 3, hotHits: 0, hotEntries: 0, maxHotBytes: 0 })
@@ -399,7 +399,7 @@ describe("BarCache", () => {
       yield* start
       const value = table(300)
       const size = blobBytes(value)
-      const cache = yield* BarCache.make({ timeToLive: "5 minutes", maxBytes: Math.floor(size * 2.5) })
+      const cache = yield* BarCache.BarCache.make({ timeToLive: "5 minutes", maxBytes: Math.floor(size * 2.5) })
       const lookups = new Map<string, number>()
       const get = (id: string) =>
         cache.get(
@@ -458,7 +458,7 @@ describe("BarCache", () => {
       yield* cache.get(keyFor("A"), lookup)
       expect(runs.count).toBe(2)
       expect(yield* cache.stats).toMatchObject({ hits: 0, misses: 2, entries: 0 })
-    }).pipe(Effect.provide(BarCache.layerDisabled))
+    }).pipe(Effect.provide(BarCache.BarCache.layerDisabled))
   )
 
   it.effect("layer provides the service", () =>
@@ -469,7 +469,7 @@ describe("BarCache", () => {
       yield* cache.get(keyFor("A"), lookup)
       yield* cache.get(keyFor("A"), lookup)
       expect(runs.count).toBe(1)
-    }).pipe(Effect.provide(BarCache.layer({ maxEntries: 8 })))
+    }).pipe(Effect.provide(BarCache.BarCache.layer({ maxEntries: 8 })))
   )
 })
 

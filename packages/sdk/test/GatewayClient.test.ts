@@ -278,7 +278,7 @@ describe("secrets", () => {
         return spans
       })
       const spans = yield* program.pipe(
-        Effect.provide(Layer.mergeAll(withSdk({ refreshAt: 0.5 }), SpanRecorder.layerMemory)),
+        Effect.provide(Layer.mergeAll(withSdk({ refreshAt: 0.5 }), SpanRecorder.layerMemory())),
         Effect.provide(Logger.layer([capture])),
         Effect.provideService(References.MinimumLogLevel, "Trace")
       )

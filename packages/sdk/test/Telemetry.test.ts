@@ -400,7 +400,7 @@ describe("Telemetry.layerPrometheus", () => {
       Effect.provide(
         // The recorder sits below the server so a traced scrape would land in it.
         Telemetry.layerPrometheus({ port: 0 }).pipe(
-          Layer.provideMerge(SpanRecorder.layerMemory),
+          Layer.provideMerge(SpanRecorder.layerMemory()),
           Layer.provideMerge(Metrics.layerIsolated)
         )
       )
@@ -445,7 +445,7 @@ describe("SpanRecorder.layerMemory", () => {
       assert.strictEqual(failed.events.length, 1)
       yield* recorder.clear
       assert.deepStrictEqual(yield* recorder.spans, [])
-    }).pipe(Effect.provide(SpanRecorder.layerMemory))
+    }).pipe(Effect.provide(SpanRecorder.layerMemory()))
   )
 
   it.effect("keeps at most maxSpans, dropping the oldest", () =>
@@ -456,7 +456,7 @@ describe("SpanRecorder.layerMemory", () => {
         (yield* recorder.spans).map((span) => span.name),
         ["c", "d"]
       )
-    }).pipe(Effect.provide(SpanRecorder.layerMemoryWith({ maxSpans: 2 })))
+    }).pipe(Effect.provide(SpanRecorder.layerMemory({ maxSpans: 2 })))
   )
 })
 

@@ -114,7 +114,7 @@ try {
   const coldMarket = new Market({
     seed: 42,
     historyStartMs: Date.parse("2020-01-01T00:00:00Z"),
-    tradingHours: "weekdays"
+    tradingHours: "cme"
   })
   const cold = build(coldMarket)
   const warm: Array<number> = []
@@ -122,8 +122,7 @@ try {
   const fresh: Array<number> = []
   for (let s = 0; s < 5; s++) {
     fresh.push(
-      build(new Market({ seed: 100 + s, historyStartMs: Date.parse("2020-01-01T00:00:00Z"), tradingHours: "weekdays" }))
-        .ms
+      build(new Market({ seed: 100 + s, historyStartMs: Date.parse("2020-01-01T00:00:00Z"), tradingHours: "cme" })).ms
     )
   }
   const overHttp: Array<number> = []

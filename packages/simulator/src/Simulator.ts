@@ -26,7 +26,7 @@ import type { EngineOptions } from "./internal/Engine.ts"
 import type { FaultRule } from "./internal/Faults.ts"
 import { hashString } from "./internal/Hash.ts"
 import { registerApi } from "./internal/Http.ts"
-import type { TradingHours } from "./internal/Market.ts"
+import type { DayBars, TradingHours } from "./internal/Market.ts"
 import { type BucketLimit, defaultRateLimits } from "./internal/RateLimits.ts"
 import type { ClockMode } from "./internal/SimClock.ts"
 import { type Config, SimState } from "./internal/State.ts"
@@ -67,8 +67,23 @@ export interface Options {
   readonly faultSeed?: number | undefined
   /** First day with bars (default 2020-01-01). */
   readonly historyStart?: Instant | undefined
-  /** `weekdays` (default): trades Monday–Friday around the clock, UTC; `always`: never closes. */
+  /**
+   * `cme` (default): CME Globex hours, Sunday 17:00 to Friday 16:00 America/Chicago with the daily
+   * halt 16:00–17:00 CT and the CME holiday table (2025–2027); `always`: never closes.
+   */
   readonly tradingHours?: TradingHours | undefined
+  /** Where day, week and month bars cut: `utc` (default, 00:00 UTC as the Gateway's), `session` (17:00 CT). */
+  readonly dayBars?: DayBars | undefined
+  /**
+   * Contract/search also lists the three deferred quarterly months of each root, in a scrambled order
+   * (default false: front months only, as the Gateway documents). searchById resolves any month anyway.
+   */
+  readonly deferredMonths?: boolean | undefined
+  /**
+   * History/retrieveBars with a limit over 20,000: `reject` (default: code 4 LimitInvalid with a
+   * message) or `clamp` (serve 20,000). The real server's choice is not documented.
+   */
+  readonly barsOverLimit?: "reject" | "clamp" | undefined
   /** Largest quantity a resting order fills per evaluated step (default 50; 0 = no limit). */
   readonly maxFillPerStep?: number | undefined
   /** Whether StopLimit orders are accepted (default "reject": the docs do not list them). */
@@ -125,7 +140,10 @@ const resolve = (options: Options): Config => {
     faults: options.faults ?? [],
     faultSeed: options.faultSeed ?? (seed ^ 0x5f3759df) >>> 0,
     historyStartMs: toMillis(options.historyStart ?? "2020-01-01T00:00:00Z", "historyStart"),
-    tradingHours: options.tradingHours ?? "weekdays",
+    tradingHours: options.tradingHours ?? "cme",
+    dayBars: options.dayBars ?? "utc",
+    deferredMonths: options.deferredMonths ?? false,
+    barsOverLimit: options.barsOverLimit ?? "reject",
     engine,
     users: options.users ?? Seed.users
   }

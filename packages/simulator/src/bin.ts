@@ -18,7 +18,8 @@ const usage = `Usage: projectx-sim [options]
   --seed <n|text>        market / fault seed (default 42)
   --start <iso>          start the market clock at this instant (default: now)
   --fixed                freeze the market clock (move it with POST /_sim/clock)
-  --always-open          trade on weekends too (default: closed Saturday and Sunday, UTC)
+  --always-open          never close (default: CME Globex hours, Sun 17:00 - Fri 16:00 CT,
+                         daily halt 16:00-17:00 CT, CME holidays)
   --token-lifetime <s>   JWT lifetime in seconds (default 86400)
   --time-scale <x>       multiply every rate-limit window (e.g. 0.01)
   --no-rate-limit        disable the rate limits
@@ -61,7 +62,7 @@ const options: Simulator.Options = {
   host: values.host,
   seed,
   clock: { mode: values.fixed ? "fixed" : "live", start: values.start },
-  tradingHours: values["always-open"] ? "always" : "weekdays",
+  tradingHours: values["always-open"] ? "always" : "cme",
   tokenLifetimeSeconds: number("token-lifetime", values["token-lifetime"]),
   rateLimit: { enabled: !values["no-rate-limit"], timeScale: number("time-scale", values["time-scale"]) }
 }

@@ -2,7 +2,7 @@ import type { Bar as GatewayBar } from "@projectx-effect/gateway"
 import { Endpoints, RetrieveBarErrorCode, SearchContractByIdErrorCode } from "@projectx-effect/gateway"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { Simulator } from "../src/index.ts"
-import { type Client, client, front, request, startSim } from "./helpers.ts"
+import { type Client, client, front, isCmeOpen, request, startSim } from "./helpers.ts"
 
 /** A bar as the Gateway sends it (the contract's Bar Schema, encoded side). */
 type Bar = (typeof GatewayBar)["Encoded"]
@@ -92,20 +92,35 @@ describe("contracts", () => {
     expect(get("CON.F.US.EP.H26")).toMatchObject({ activeContract: false, description: "E-mini S&P 500: March 2026" })
   })
 
-  it("searches loosely, at most 20, in an order that is neither alphabetical nor front-first", async () => {
+  it("searches loosely for front months only, one per product, closest names first", async () => {
+    const mnq = await api.call(Endpoints.searchContracts, { searchText: "MNQ", live: false })
+    expect(mnq.contracts).toEqual([expect.objectContaining({ id: front, activeContract: true })])
     const es = await api.call(Endpoints.searchContracts, { searchText: "ES", live: false })
     const names: Array<string> = es.contracts.map((c: { name: string }) => c.name)
-    expect(names).toContain("ESZ5")
+    expect(names[0]).toBe("ESZ5")
     expect(names).toContain("MESZ5")
     const all = await api.call(Endpoints.searchContracts, { searchText: "", live: false })
-    expect(all.contracts.length).toBe(20)
-    const ids: Array<string> = all.contracts.map((c: { id: string }) => c.id)
-    expect(ids).not.toEqual([...ids].sort())
-    const nq = await api.call(Endpoints.searchContracts, { searchText: "NQ", live: false })
-    const nqIds: Array<string> = nq.contracts.map((c: { id: string }) => c.id)
-    expect(nqIds.length).toBe(8)
-    expect(nqIds).not.toEqual([...nqIds].sort())
-    expect(nq.contracts[0].activeContract && nq.contracts[1].activeContract).toBe(false)
+    expect(all.contracts.length).toBe(10)
+    expect(all.contracts.every((c: { activeContract: boolean }) => c.activeContract)).toBe(true)
+  })
+
+  it("with deferredMonths, lists four months per root, at most 20, neither alphabetical nor front-first", async () => {
+    const deferred = await startSim({ deferredMonths: true })
+    try {
+      const other = client(deferred.url)
+      await other.login()
+      const all = await other.call(Endpoints.searchContracts, { searchText: "", live: false })
+      expect(all.contracts.length).toBe(20)
+      const ids: Array<string> = all.contracts.map((c: { id: string }) => c.id)
+      expect(ids).not.toEqual([...ids].sort())
+      const nq = await other.call(Endpoints.searchContracts, { searchText: "NQ", live: false })
+      const nqIds: Array<string> = nq.contracts.map((c: { id: string }) => c.id)
+      expect(nqIds.length).toBe(8)
+      expect(nqIds).not.toEqual([...nqIds].sort())
+      expect(nq.contracts[0].activeContract && nq.contracts[1].activeContract).toBe(false)
+    } finally {
+      await deferred.stop()
+    }
   })
 
   it("resolves ids, expired ones included, and refuses unknown ones", async () => {
@@ -156,8 +171,9 @@ describe("bars", () => {
     expect(seconds.bars.length).toBe(600)
     expect(aggregate(seconds.bars, every(60_000))).toEqual(minutesOfThose.bars)
 
+    // Monday and Tuesday (UTC) in CST: 23 open hours each, the daily halt is 22:00–23:00 UTC.
     const minutes = await bars({ unit: 2, limit: 2880, ...window })
-    expect(minutes.bars.length).toBe(2880)
+    expect(minutes.bars.length).toBe(2760)
     const five = await bars({ unit: 2, unitNumber: 5, limit: 1000, ...window })
     expect(aggregate(minutes.bars, every(300_000))).toEqual(five.bars)
     const hours = await bars({ unit: 3, limit: 48, ...window })
@@ -182,20 +198,20 @@ describe("bars", () => {
     expect(aggregate(weekDays.bars, () => Date.parse("2025-11-10T00:00:00Z"))).toEqual(week.bars)
   })
 
-  it("sit on the tick grid, close on weekends, and serve 20,000 at once", async () => {
+  it("sit on the tick grid, keep CME hours, and serve 20,000 at once", async () => {
     const many = await bars({ limit: 20_000, startTime: "2025-01-01T00:00:00Z" })
     expect(many.bars.length).toBe(20_000)
     for (const b of many.bars) {
       for (const p of [b.o, b.h, b.l, b.c]) expect(Math.abs(p * 4 - Math.round(p * 4))).toBeLessThan(1e-9)
       expect(b.h).toBeGreaterThanOrEqual(Math.max(b.o, b.c))
       expect(b.l).toBeLessThanOrEqual(Math.min(b.o, b.c))
-      const day = new Date(b.t).getUTCDay()
-      expect(day === 0 || day === 6).toBe(false)
+      expect(isCmeOpen(Date.parse(b.t))).toBe(true)
     }
     const eu = await bars({ contractId: "CON.F.US.EU6.Z25", limit: 50 })
     for (const b of eu.bars) expect(Math.abs(b.c / 0.00005 - Math.round(b.c / 0.00005))).toBeLessThan(1e-6)
     const days = await bars({ unit: 4, limit: 100, startTime: "2025-11-03T00:00:00Z", endTime: "2025-11-16T23:59:59Z" })
-    expect(days.bars.length).toBe(10)
+    // Ten weekdays, and the two Sundays whose evening session (from 17:00 CT) opens a UTC day.
+    expect(days.bars.length).toBe(12)
   })
 
   it("answer their documented error codes", async () => {

@@ -9,6 +9,29 @@ import { Simulator } from "../src/index.ts"
 export const wednesday = "2025-11-19T15:30:00Z"
 export const front = "CON.F.US.MNQ.Z25"
 
+const chicago = new Intl.DateTimeFormat("en-US", {
+  timeZone: "America/Chicago",
+  weekday: "short",
+  hour: "numeric",
+  minute: "numeric",
+  hourCycle: "h23"
+})
+
+/** Weekday (Sun…Sat) and minute of day of an instant in America/Chicago. */
+export const chicagoTime = (ms: number): { readonly weekday: string; readonly minute: number } => {
+  const parts = Object.fromEntries(chicago.formatToParts(new Date(ms)).map((p) => [p.type, p.value]))
+  return { weekday: parts.weekday!, minute: Number(parts.hour) * 60 + Number(parts.minute) }
+}
+
+/** CME Globex's weekly pattern, worked out independently of the simulator: Sun 17:00 – Fri 16:00 CT, halt 16–17. */
+export const isCmeOpen = (ms: number): boolean => {
+  const { weekday, minute } = chicagoTime(ms)
+  if (weekday === "Sat") return false
+  if (weekday === "Sun") return minute >= 17 * 60
+  if (weekday === "Fri") return minute < 16 * 60
+  return minute < 16 * 60 || minute >= 17 * 60
+}
+
 export interface Reply {
   readonly status: number
   readonly headers: Headers

@@ -330,7 +330,7 @@ const program = (symbol: string, timeZone: string, p: Paint) =>
         const traces = new Set(roots.map((s) => s.traceId))
         const picked = spans.filter((s) => traces.has(s.traceId))
         yield* say(
-          `${formatCount(spans.length)} spans recorded (SpanRecorder.layerMemory); the bars miss and the bracketed order:`
+          `${formatCount(spans.length)} spans recorded (SpanRecorder.layerMemory()); the bars miss and the bracketed order:`
         )
         yield* print(
           `\n${Waterfall.render(picked, {

@@ -15,8 +15,10 @@ export const sim = Command.make(
     port: Flag.Int("port").pipe(withShownDefault("TCP port (0 picks a free one)", 5000)),
     host: Flag.String("host").pipe(withShownDefault("Interface to listen on", "127.0.0.1")),
     seed: Flag.Int("seed").pipe(withShownDefault("Market seed", 42)),
-    weekdays: Flag.Boolean("weekdays").pipe(
-      Flag.withDescription("Close the market on Saturday and Sunday (UTC), like the real one; default: always open"),
+    alwaysOpen: Flag.Boolean("always-open").pipe(
+      Flag.withDescription(
+        "Never close the market; default: CME Globex hours (Sun 17:00 - Fri 16:00 CT, daily halt, CME holidays), as `npm run sim`"
+      ),
       Flag.withDefault(false)
     )
   },
@@ -47,7 +49,10 @@ export const sim = Command.make(
                     .map((a) => a.name)
                     .join(", ")
                 ],
-                ["market", `seed ${input.seed}, ${input.weekdays ? "closed at weekends" : "always open"}`]
+                [
+                  "market",
+                  `seed ${input.seed}, ${input.alwaysOpen ? "always open" : "CME Globex hours (America/Chicago)"}`
+                ]
               ],
               p
             ) +
@@ -63,7 +68,7 @@ export const sim = Command.make(
           port: input.port,
           host: input.host,
           seed: input.seed,
-          tradingHours: input.weekdays ? "weekdays" : "always"
+          tradingHours: input.alwaysOpen ? "always" : "cme"
         })
       ),
       Effect.mapError(

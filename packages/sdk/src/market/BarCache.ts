@@ -235,34 +235,25 @@ export interface Service {
 }
 
 /**
- * The service tag. Through the package's namespace export the constructors read
- * `BarCache.key(...)`, `BarCache.layer(options)` and `BarCache.layerDisabled`; the same layers are
- * statics here (`BarCache.BarCache.layer`). (`key` cannot be a static: the tag's `key` is its id.)
+ * The service tag, with the SDK's one layer vocabulary as statics: `make(options?)`,
+ * `layer(options?)`, `layerDisabled`. (`key(...)` stays a module function: a tag's `key` is its id.)
  *
  * @since 0.1.0
  */
 export class BarCache extends Context.Service<BarCache, Service>()("@projectx-effect/sdk/BarCache") {
-  static readonly layer = (options?: Options): Layer.Layer<BarCache> => layer(options)
-  static get layerDisabled(): Layer.Layer<BarCache> {
-    return layerDisabled
-  }
+  /** Builds a cache (what `layer` provides). */
+  static readonly make = (options?: Options) => make(options)
+  /**
+   * A cache with `options` (defaults: 5 min TTL, 30 s for ranges ending within 15 min of now,
+   * 64 MiB, 1,024 entries, lz4 above 1 KiB, 16 MiB of hot decoded tables).
+   */
+  static readonly layer = (options?: Options): Layer.Layer<BarCache> => Layer.effect(BarCache, make(options))
+  /**
+   * Pass-through: every `get` runs its lookup and nothing is stored (for benchmarks and for turning
+   * caching off).
+   */
+  static readonly layerDisabled: Layer.Layer<BarCache> = Layer.sync(BarCache, () => makeDisabled())
 }
-
-/**
- * A cache with `options` (defaults: 5 min TTL, 30 s for ranges ending within 15 min of now,
- * 64 MiB, 1,024 entries, lz4 above 1 KiB, 16 MiB of hot decoded tables).
- *
- * @since 0.1.0
- */
-export const layer = (options?: Options): Layer.Layer<BarCache> => Layer.effect(BarCache, make(options))
-
-/**
- * Pass-through: every `get` runs its lookup and nothing is stored (for benchmarks and for
- * turning caching off).
- *
- * @since 0.1.0
- */
-export const layerDisabled: Layer.Layer<BarCache> = Layer.sync(BarCache, () => makeDisabled())
 
 /** The Effect `Cache` key of an in-flight lookup: equal by key id, carrying the caller's lookup. */
 class Flight implements Equal.Equal {
@@ -289,12 +280,8 @@ type Probe =
 const absent: Probe = { _tag: "Absent" }
 const expired: Probe = { _tag: "Expired" }
 
-/**
- * Builds a cache (what `layer` provides).
- *
- * @since 0.1.0
- */
-export const make = Effect.fnUntraced(function* (options?: Options) {
+/** Builds a cache (`BarCache.make`). */
+const make = Effect.fnUntraced(function* (options?: Options) {
   const ttl = Duration.toMillis(options?.timeToLive ?? Duration.minutes(5))
   const recentTtl = Duration.toMillis(options?.recentTimeToLive ?? Duration.seconds(30))
   const recentWindow = Duration.toMillis(options?.recentWindow ?? Duration.minutes(15))

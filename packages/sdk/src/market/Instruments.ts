@@ -364,8 +364,6 @@ const make = (options: InstrumentsOptions = {}) =>
 
 export class Instruments extends Context.Service<Instruments, InstrumentsShape>()("@projectx-effect/sdk/Instruments") {
   /** The service with the default TTLs (10 minutes for resolutions, 1 hour for contracts by id). */
-  static readonly make = make()
-  static readonly makeWith = make
-  static readonly layer = Layer.effect(Instruments, make())
-  static readonly layerWith = (options: InstrumentsOptions) => Layer.effect(Instruments, make(options))
+  static readonly make = (options?: InstrumentsOptions) => make(options)
+  static readonly layer = (options?: InstrumentsOptions) => Layer.effect(Instruments, make(options))
 }

@@ -2,7 +2,7 @@
  * Where the SDK's spans and metrics go. `layerOtlp` pushes traces and metrics over OTLP/HTTP with
  * Effect's built-in exporter (configured by the standard `OTEL_*` variables), `layerNodeSdk` joins an
  * application's own OpenTelemetry Node SDK, `layerPrometheus` serves `/metrics` for scrapers, and
- * `layerMemory` records finished spans in-process for waterfalls and tests. Every layer scrubs
+ * `@projectx-effect/sdk/testing`'s `SpanRecorder` records finished spans in-process. Every layer scrubs
  * credentials from span attributes first: a span never carries the API key or the session JWT.
  */
 import * as Http from "node:http"

@@ -27,7 +27,7 @@ export class SpanRecorder extends Context.Service<
   }
 >()("@projectx-effect/sdk/testing/SpanRecorder") {}
 
-/** Options of {@link layerMemoryWith}. */
+/** Options of {@link layerMemory}. */
 export interface MemoryOptions {
   /** How many finished spans to keep (default 10,000). */
   readonly maxSpans?: number | undefined
@@ -37,7 +37,7 @@ export interface MemoryOptions {
  * Records finished spans in memory, on top of whatever tracer is already provided to it: alone it
  * records only, over `layerOtlp`/`layerNodeSdk` it records AND exports (see {@link withMemory}).
  */
-export const layerMemoryWith = (options: MemoryOptions = {}): Layer.Layer<SpanRecorder> =>
+export const layerMemory = (options: MemoryOptions = {}): Layer.Layer<SpanRecorder> =>
   Layer.effectContext(
     Effect.gen(function* () {
       const maxSpans = Math.max(1, options.maxSpans ?? 10_000)
@@ -59,9 +59,6 @@ export const layerMemoryWith = (options: MemoryOptions = {}): Layer.Layer<SpanRe
     })
   ).pipe(Layer.provideMerge(layerRedaction))
 
-/** {@link layerMemoryWith} with the default bound. */
-export const layerMemory: Layer.Layer<SpanRecorder> = layerMemoryWith()
-
 /**
  * Adds in-process recording on top of an exporting layer, so spans are recorded locally AND
  * exported: `Telemetry.withMemory(Telemetry.layerOtlp())`.
@@ -69,4 +66,4 @@ export const layerMemory: Layer.Layer<SpanRecorder> = layerMemoryWith()
 export const withMemory = <A, E, R>(
   exporting: Layer.Layer<A, E, R>,
   options?: MemoryOptions
-): Layer.Layer<A | SpanRecorder, E, R> => layerMemoryWith(options).pipe(Layer.provideMerge(exporting))
+): Layer.Layer<A | SpanRecorder, E, R> => layerMemory(options).pipe(Layer.provideMerge(exporting))

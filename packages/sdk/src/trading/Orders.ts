@@ -507,8 +507,6 @@ const make = (options: OrdersOptions = {}) =>
   })
 
 export class Orders extends Context.Service<Orders, OrdersShape>()("@projectx-effect/sdk/Orders") {
-  static readonly make = make()
-  static readonly makeWith = make
-  static readonly layer = Layer.effect(Orders, make())
-  static readonly layerWith = (options: OrdersOptions) => Layer.effect(Orders, make(options))
+  static readonly make = (options?: OrdersOptions) => make(options)
+  static readonly layer = (options?: OrdersOptions) => Layer.effect(Orders, make(options))
 }

@@ -231,11 +231,11 @@ export const tradingLayer = (fake: Fake, options: TradingLayerOptions = {}) => {
       ...(options.accountName === undefined ? {} : { accountName: options.accountName })
     })
   )
-  const core = Layer.mergeAll(Accounts.layer, Instruments.layerWith(options.instruments ?? {})).pipe(
+  const core = Layer.mergeAll(Accounts.layer, Instruments.layer(options.instruments ?? {})).pipe(
     Layer.provideMerge(base)
   )
   return Layer.mergeAll(
-    Orders.layerWith(options.orders ?? {}),
+    Orders.layer(options.orders ?? {}),
     Positions.layer,
     Trades.layer,
     // The reconciliation path logs every lost reply; keep test output readable.

@@ -2,6 +2,7 @@
 // contract's Bar shape: t, o, h, l, c, v) because a 20,000-bar reply must take well under 50 ms.
 import type { Bar as GatewayBar } from "@projectx-effect/gateway"
 import { type ContractInfo, priceOf } from "./Contracts.ts"
+import type { Hours } from "./Hours.ts"
 import { Agg, type Market } from "./Market.ts"
 
 const DAY = 86_400
@@ -11,8 +12,12 @@ export const Unit = { Second: 1, Minute: 2, Hour: 3, Day: 4, Week: 5, Month: 6 }
 
 export const maxBars = 20_000
 
-/** Start (inclusive) and end (exclusive) second of the bar slot containing `sec`. */
-export const slotOf = (unit: number, n: number, sec: number): readonly [number, number] => {
+/**
+ * Start (inclusive) and end (exclusive) second of the bar slot containing `sec`. Days, weeks and
+ * months cut at 00:00 UTC (weeks on Monday), as the Gateway's daily bars do, unless `session` is
+ * given: then they cut at the CME session open, 17:00 America/Chicago on the eve of the trade date.
+ */
+export const slotOf = (unit: number, n: number, sec: number, session?: Hours): readonly [number, number] => {
   switch (unit) {
     case Unit.Second:
     case Unit.Minute:
@@ -22,25 +27,43 @@ export const slotOf = (unit: number, n: number, sec: number): readonly [number, 
       return [start, start + len]
     }
     case Unit.Day: {
+      if (session !== undefined) {
+        const first = Math.floor(tradeDate(session, sec) / n) * n
+        return [sessionOpen(session, first), sessionOpen(session, first + n)]
+      }
       const day = Math.floor(sec / DAY)
       const start = Math.floor(day / n) * n * DAY
       return [start, start + n * DAY]
     }
     case Unit.Week: {
-      // Weeks start on Monday 00:00 UTC (epoch day 4 was a Monday).
-      const week = Math.floor((Math.floor(sec / DAY) - 4) / 7)
-      const start = (4 + 7 * Math.floor(week / n) * n) * DAY
-      return [start, start + 7 * n * DAY]
+      // Weeks start on Monday (epoch day 4 was a Monday): 00:00 UTC, or Sunday's 17:00 CT open.
+      const day = session === undefined ? Math.floor(sec / DAY) : tradeDate(session, sec)
+      const first = 4 + 7 * Math.floor(Math.floor((day - 4) / 7) / n) * n
+      if (session !== undefined) return [sessionOpen(session, first), sessionOpen(session, first + 7 * n)]
+      return [first * DAY, (first + 7 * n) * DAY]
     }
     default: {
-      const d = new Date(sec * 1000)
+      const day = session === undefined ? Math.floor(sec / DAY) : tradeDate(session, sec)
+      const d = new Date(day * DAY * 1000)
       const month = d.getUTCFullYear() * 12 + d.getUTCMonth()
       const s = Math.floor(month / n) * n
       const e = s + n
-      return [Date.UTC(Math.floor(s / 12), s % 12, 1) / 1000, Date.UTC(Math.floor(e / 12), e % 12, 1) / 1000]
+      const first = Date.UTC(Math.floor(s / 12), s % 12, 1) / 1000 / DAY
+      const last = Date.UTC(Math.floor(e / 12), e % 12, 1) / 1000 / DAY
+      if (session !== undefined) return [sessionOpen(session, first), sessionOpen(session, last)]
+      return [first * DAY, last * DAY]
     }
   }
 }
+
+/** The CME trade date (epoch day) a second belongs to: from 17:00 CT on, the next one. */
+const tradeDate = (hours: Hours, sec: number): number => {
+  const day = Math.floor(sec / DAY)
+  return sec >= hours.chicago(day, 17 * 60) ? day + 1 : day
+}
+
+/** The first second of trade date `date`: 17:00 CT the calendar day before. */
+const sessionOpen = (hours: Hours, date: number): number => hours.chicago(date - 1, 17 * 60)
 
 /** `2025-07-18T21:00:00+00:00`, the Gateway's bar timestamp form. */
 export const formatTime = (ms: number): string => new Date(ms).toISOString().slice(0, 19) + "+00:00"
@@ -70,14 +93,16 @@ export const forEachBar = (market: Market, req: BarsRequest, f: (startSec: numbe
   const startSec = Math.max(Math.ceil(req.startMs / 1000), market.historyStartSec)
   let cursor = Math.min(Math.floor(req.endMs / 1000), nowSec, expirySec)
   const agg = new Agg()
+  const session = market.dayBars === "session" ? market.hours : undefined
   let count = 0
   while (count < req.limit && cursor >= startSec) {
-    const [s0, e0] = slotOf(unit, n, cursor)
+    const [s0, e0] = slotOf(unit, n, cursor, session)
     if (s0 < startSec) break
     cursor = s0 - 1
-    if (e0 - s0 < DAY && !market.isTradingDay(Math.floor(s0 / DAY))) {
-      // Jump over a closed day in one step instead of visiting each of its slots.
-      cursor = Math.min(cursor, Math.floor(s0 / DAY) * DAY - 1)
+    const jump = market.closedSlotJump(s0, e0)
+    if (jump !== undefined) {
+      // A slot with no open second: jump over the whole closure instead of visiting each of its slots.
+      cursor = Math.min(cursor, jump)
       continue
     }
     const partial = e0 * 1000 > nowMs

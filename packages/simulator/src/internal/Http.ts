@@ -188,13 +188,17 @@ const handlers = (state: SimState): { readonly [K in EndpointKey]: Handler<K> } 
   retrieveBars: ({ body }) => {
     const C = Endpoints.retrieveBars.errors
     const nowMs = state.engine.now()
-    const failure = (errorCode: number) => envelope({ bars: null }, { errorCode, errorMessage: null })
+    const failure = (errorCode: number, errorMessage: string | null = null) =>
+      envelope({ bars: null }, { errorCode, errorMessage })
     const contract = state.engine.contract(body.contractId)
     if (contract === undefined) return failure(C.ContractNotFound)
     const max = maxUnitNumber[body.unit]
     if (max === undefined) return failure(C.UnitInvalid)
     if (body.unitNumber < 1 || body.unitNumber > max) return failure(C.UnitNumberInvalid)
-    if (body.limit < 1 || body.limit > maxBars) return failure(C.LimitInvalid)
+    const clamp = state.config.barsOverLimit === "clamp" && body.limit > maxBars
+    if (body.limit < 1 || (body.limit > maxBars && !clamp)) {
+      return failure(C.LimitInvalid, `Limit must be between 1 and ${maxBars} bars (got ${body.limit}).`)
+    }
     const bytes = barsReply(
       state.market,
       {
@@ -203,7 +207,7 @@ const handlers = (state: SimState): { readonly [K in EndpointKey]: Handler<K> } 
         unitNumber: body.unitNumber,
         startMs: body.startTime.getTime(),
         endMs: body.endTime.getTime(),
-        limit: body.limit,
+        limit: Math.min(body.limit, maxBars),
         includePartialBar: body.includePartialBar,
         nowMs
       },

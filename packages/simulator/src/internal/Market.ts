@@ -8,15 +8,17 @@
 //   volume split exactly;
 // - hours, days, weeks and months: aggregates of the above (memoised per day).
 // Contracts of one root share the walk plus a constant per-quarter basis; price overrides add a
-// piecewise-constant offset per contract from the second they are made.
+// piecewise-constant offset per contract from the second they are made. One walk (`walk`) serves bars
+// and matching alike, and visits only the open intervals of the trading hours (Hours.ts): a closed
+// second has no bar, no quote and no fill.
 import { draw, gauss, hash4, hashString } from "./Hash.ts"
 import { type ContractInfo, priceOf, roots } from "./Contracts.ts"
+import { Hours, type TradingHours } from "./Hours.ts"
+
+export type { TradingHours } from "./Hours.ts"
 
 const DAY = 86_400
 const MINUTES = 1440
-
-/** When the market trades: Monday–Friday around the clock (UTC), or always. */
-export type TradingHours = "weekdays" | "always"
 
 /** A block of the path: start second, length, OHLC in ticks (offset and basis included) and volume. */
 export interface Block {
@@ -29,8 +31,13 @@ export interface Block {
   readonly v: number
 }
 
+/** Receives the blocks of a walk over the path, in time order (OHLC in ticks). */
+interface BlockSink {
+  block(start: number, length: number, o: number, h: number, l: number, c: number, v: number): void
+}
+
 /** Mutable aggregate of consecutive blocks. */
-export class Agg {
+export class Agg implements BlockSink {
   has = false
   o = 0
   h = 0
@@ -53,6 +60,20 @@ export class Agg {
     }
     this.c = c
     this.v += v
+  }
+  block(_start: number, _length: number, o: number, h: number, l: number, c: number, v: number): void {
+    this.add(o, h, l, c, v)
+  }
+}
+
+/** Hands each block to a callback as an object (the matching engine's view of the path). */
+class BlockEmitter implements BlockSink {
+  private readonly f: (block: Block) => void
+  constructor(f: (block: Block) => void) {
+    this.f = f
+  }
+  block(start: number, length: number, o: number, h: number, l: number, c: number, v: number): void {
+    this.f({ start, length, o, h, l, c, v })
   }
 }
 
@@ -299,10 +320,15 @@ interface Step {
   readonly delta: number
 }
 
+/** Where day (and week, month) bars cut: 00:00 UTC (as the Gateway's) or the CME session open. */
+export type DayBars = "utc" | "session"
+
 export interface MarketOptions {
   readonly seed: number
   readonly historyStartMs: number
   readonly tradingHours: TradingHours
+  /** Default "utc". */
+  readonly dayBars?: DayBars | undefined
 }
 
 export class Market {
@@ -310,26 +336,37 @@ export class Market {
   private readonly series: Array<Series>
   private readonly steps = new Map<string, Array<Step>>()
   readonly isTradingDay: (day: number) => boolean
+  readonly hours: Hours
+  readonly dayBars: DayBars
   readonly options: MarketOptions
 
   constructor(options: MarketOptions) {
     this.options = options
     this.historyStartSec = Math.floor(options.historyStartMs / 86_400_000) * DAY
     const startDay = this.historyStartSec / DAY
-    this.isTradingDay =
-      options.tradingHours === "always"
-        ? (day) => day >= startDay
-        : (day) => {
-            if (day < startDay) return false
-            const wd = (day + 4) % 7
-            return wd !== 0 && wd !== 6
-          }
+    this.hours = new Hours(options.tradingHours)
+    this.dayBars = options.dayBars ?? "utc"
+    // A day moves the walk when it has any open second (Sunday's evening session included).
+    this.isTradingDay = (day) => day >= startDay && this.hours.openIntervals(day).length > 0
     this.series = roots.map((_, i) => new Series(options.seed >>> 0, i, startDay, this.isTradingDay))
   }
 
   /** Whether the market trades at `ms`. */
   isOpen(ms: number): boolean {
-    return this.isTradingDay(Math.floor(ms / 86_400_000))
+    const sec = Math.floor(ms / 1000)
+    return sec >= this.historyStartSec && this.hours.isOpen(sec)
+  }
+
+  /**
+   * For a bar slot [s0, e0) with no open second: the last open second before it, so a walk
+   * backwards can jump over the whole closure (-1 when there is none); undefined when the slot trades.
+   */
+  closedSlotJump(s0: number, e0: number): number | undefined {
+    if (this.hours.isOpen(s0)) return undefined
+    const next = this.hours.nextOpen(s0)
+    if (next !== undefined && next < e0) return undefined
+    const last = this.hours.lastOpen(s0 - 1)
+    return last === undefined || last < this.historyStartSec ? -1 : last
   }
 
   /** A constant per-quarter basis so the months of a root differ (deterministic). */
@@ -365,12 +402,24 @@ export class Market {
    * nothing.
    */
   forEachBlock(c: ContractInfo, a: number, b: number, f: (block: Block) => void): void {
+    this.walk(c, a, b, new BlockEmitter(f))
+  }
+
+  /** Aggregates [a, b) seconds into `agg` (reset first); the allocation-free path bars use. */
+  aggregate(c: ContractInfo, a: number, b: number, agg: Agg): Agg {
+    agg.reset()
+    this.walk(c, a, b, agg)
+    return agg
+  }
+
+  /** The one step walk: [a, b) seconds of a contract's path into `sink`, split at override steps. */
+  private walk(c: ContractInfo, a: number, b: number, sink: BlockSink): void {
     if (a < this.historyStartSec) a = this.historyStartSec
     if (b <= a) return
     const steps = this.steps.get(c.id)
     const basis = this.basis(c)
     if (steps === undefined || steps.length === 0) {
-      this.blocks(c.rootIndex, a, b, basis, f)
+      this.walkSpan(c.rootIndex, a, b, basis, sink)
       return
     }
     let start = a
@@ -381,122 +430,57 @@ export class Market {
         continue
       }
       if (s.at >= b) break
-      this.blocks(c.rootIndex, start, s.at, off, f)
+      this.walkSpan(c.rootIndex, start, s.at, off, sink)
       start = s.at
       off += s.delta
     }
-    this.blocks(c.rootIndex, start, b, off, f)
+    this.walkSpan(c.rootIndex, start, b, off, sink)
   }
 
-  private blocks(rootIndex: number, a: number, b: number, off: number, f: (block: Block) => void): void {
+  /**
+   * [a, b) seconds of one root's path at offset `off`, in the coarsest aligned blocks: whole days and
+   * hours from the memoised summaries, runs of minutes and seconds straight from their arrays.
+   */
+  private walkSpan(rootIndex: number, a: number, b: number, off: number, sink: BlockSink): void {
     const series = this.series[rootIndex]!
     let t = a
     while (t < b) {
       const day = Math.floor(t / DAY)
       const dayStart = day * DAY
-      if (!this.isTradingDay(day)) {
-        t = dayStart + DAY
-        continue
+      if (this.isTradingDay(day)) {
+        const open = this.hours.openIntervals(day)
+        for (let k = 0; k < open.length; k += 2) {
+          const s = Math.max(t, dayStart + open[k]!)
+          const e = Math.min(b, dayStart + open[k + 1]!)
+          if (s < e) this.walkOpen(series, day, s, e, off, sink)
+        }
       }
-      const inDay = t - dayStart
-      if (inDay === 0 && t + DAY <= b) {
-        const s = series.summary(day).hours
-        f({ start: t, length: DAY, o: s[120]! + off, h: s[121]! + off, l: s[122]! + off, c: s[123]! + off, v: s[124]! })
-        t += DAY
-      } else if (inDay % 3600 === 0 && t + 3600 <= b) {
-        const s = series.summary(day).hours
-        const i = (inDay / 3600) * 5
-        f({
-          start: t,
-          length: 3600,
-          o: s[i]! + off,
-          h: s[i + 1]! + off,
-          l: s[i + 2]! + off,
-          c: s[i + 3]! + off,
-          v: s[i + 4]!
-        })
-        t += 3600
-      } else if (inDay % 60 === 0 && t + 60 <= b) {
-        const d = series.day(day)
-        const m = inDay / 60
-        f({ start: t, length: 60, o: d.o[m]! + off, h: d.h[m]! + off, l: d.l[m]! + off, c: d.c[m]! + off, v: d.v[m]! })
-        t += 60
-      } else {
-        const m = Math.floor(inDay / 60)
-        const secs = series.secondsOf(day, m)
-        const i = (inDay % 60) * 5
-        f({
-          start: t,
-          length: 1,
-          o: secs[i]! + off,
-          h: secs[i + 1]! + off,
-          l: secs[i + 2]! + off,
-          c: secs[i + 3]! + off,
-          v: secs[i + 4]!
-        })
-        t += 1
-      }
+      t = dayStart + DAY
     }
   }
 
-  /** Aggregates [a, b) seconds into `agg` (reset first); the allocation-free path bars use. */
-  aggregate(c: ContractInfo, a: number, b: number, agg: Agg): Agg {
-    agg.reset()
-    if (a < this.historyStartSec) a = this.historyStartSec
-    if (b <= a) return agg
-    const steps = this.steps.get(c.id)
-    const basis = this.basis(c)
-    if (steps === undefined || steps.length === 0) {
-      this.blocksInto(c.rootIndex, a, b, basis, agg)
-      return agg
-    }
-    let start = a
-    let off = basis
-    for (const s of steps) {
-      if (s.at <= start) {
-        off += s.delta
-        continue
-      }
-      if (s.at >= b) break
-      this.blocksInto(c.rootIndex, start, s.at, off, agg)
-      start = s.at
-      off += s.delta
-    }
-    this.blocksInto(c.rootIndex, start, b, off, agg)
-    return agg
-  }
-
-  private blocksInto(rootIndex: number, a: number, b: number, off: number, agg: Agg): void {
-    const series = this.series[rootIndex]!
+  /** [a, b) inside one UTC day and one open interval: whole day, hours, runs of minutes, seconds. */
+  private walkOpen(series: Series, day: number, a: number, b: number, off: number, sink: BlockSink): void {
+    const dayStart = day * DAY
     let t = a
     while (t < b) {
-      const day = Math.floor(t / DAY)
-      const dayStart = day * DAY
-      if (!this.isTradingDay(day)) {
-        t = dayStart + DAY
-        continue
-      }
       const inDay = t - dayStart
       if (inDay === 0 && t + DAY <= b) {
         const s = series.summary(day).hours
-        agg.add(s[120]! + off, s[121]! + off, s[122]! + off, s[123]! + off, s[124]!)
+        sink.block(t, DAY, s[120]! + off, s[121]! + off, s[122]! + off, s[123]! + off, s[124]!)
         t += DAY
       } else if (inDay % 3600 === 0 && t + 3600 <= b) {
         const s = series.summary(day).hours
         const i = (inDay / 3600) * 5
-        agg.add(s[i]! + off, s[i + 1]! + off, s[i + 2]! + off, s[i + 3]! + off, s[i + 4]!)
+        sink.block(t, 3600, s[i]! + off, s[i + 1]! + off, s[i + 2]! + off, s[i + 3]! + off, s[i + 4]!)
         t += 3600
       } else if (inDay % 60 === 0 && t + 60 <= b) {
         const d = series.day(day)
-        // Runs of whole minutes inside one day: read the arrays directly.
+        // Runs of whole minutes up to the next hour (or the end): read the arrays directly.
         let m = inDay / 60
-        const stop = Math.min(
-          b,
-          dayStart + DAY,
-          inDay % 3600 === 0 ? b : (Math.floor(inDay / 3600) + 1) * 3600 + dayStart
-        )
+        const stop = Math.min(b, inDay % 3600 === 0 ? b : (Math.floor(inDay / 3600) + 1) * 3600 + dayStart)
         while (t + 60 <= stop) {
-          agg.add(d.o[m]! + off, d.h[m]! + off, d.l[m]! + off, d.c[m]! + off, d.v[m]!)
+          sink.block(t, 60, d.o[m]! + off, d.h[m]! + off, d.l[m]! + off, d.c[m]! + off, d.v[m]!)
           t += 60
           m++
         }
@@ -506,7 +490,7 @@ export class Market {
         let i = (inDay % 60) * 5
         const stop = Math.min(b, dayStart + (m + 1) * 60)
         while (t < stop) {
-          agg.add(secs[i]! + off, secs[i + 1]! + off, secs[i + 2]! + off, secs[i + 3]! + off, secs[i + 4]!)
+          sink.block(t, 1, secs[i]! + off, secs[i + 1]! + off, secs[i + 2]! + off, secs[i + 3]! + off, secs[i + 4]!)
           t++
           i += 5
         }
@@ -516,16 +500,17 @@ export class Market {
 
   /**
    * The last traded price (ticks) at `ms`: the close of the current second while the market is
-   * open, the last close before it otherwise; undefined before history starts.
+   * open, the close of the last open second otherwise; undefined before history starts.
    */
   lastTicks(c: ContractInfo, ms: number): number | undefined {
     const sec = Math.floor(ms / 1000)
     if (sec < this.historyStartSec) return undefined
-    const day = Math.floor(sec / DAY)
     const series = this.series[c.rootIndex]!
     const off = this.basis(c) + this.offsetAt(c, sec)
-    if (!this.isTradingDay(day)) return series.level(day) + off
-    const inDay = sec - day * DAY
+    const at = this.hours.isOpen(sec) ? sec : this.hours.lastOpen(sec)
+    if (at === undefined || at < this.historyStartSec) return series.level(Math.floor(sec / DAY)) + off
+    const day = Math.floor(at / DAY)
+    const inDay = at - day * DAY
     const secs = series.secondsOf(day, Math.floor(inDay / 60))
     return secs[(inDay % 60) * 5 + 3]! + off
   }

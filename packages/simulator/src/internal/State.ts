@@ -6,7 +6,7 @@ import { type ContractInfo, frontQuarter, listed, resolveContract } from "./Cont
 import { Engine, type EngineOptions } from "./Engine.ts"
 import { type FaultRule, Faults } from "./Faults.ts"
 import { hash4, hashString } from "./Hash.ts"
-import { Market, type TradingHours } from "./Market.ts"
+import { type DayBars, Market, type TradingHours } from "./Market.ts"
 import { RateLimiter, type RateLimitSettings } from "./RateLimits.ts"
 import { Sessions } from "./Sessions.ts"
 import { type ClockMode, SimClock } from "./SimClock.ts"
@@ -24,6 +24,12 @@ export interface Config {
   readonly faultSeed: number
   readonly historyStartMs: number
   readonly tradingHours: TradingHours
+  /** Contract/search lists the next three quarterly months too (the Gateway lists front months only). */
+  readonly deferredMonths: boolean
+  /** History/retrieveBars with limit > 20,000: refuse (code 4, with a message) or serve 20,000. */
+  readonly barsOverLimit: "reject" | "clamp"
+  /** Day bars (and weeks, months) cut at 00:00 UTC, as the Gateway's are, or at the CME session open. */
+  readonly dayBars: DayBars
   readonly engine: EngineOptions
   readonly users: ReadonlyArray<SeedUser>
 }
@@ -55,7 +61,8 @@ export class SimState {
     this.market = new Market({
       seed: config.seed,
       historyStartMs: config.historyStartMs,
-      tradingHours: config.tradingHours
+      tradingHours: config.tradingHours,
+      dayBars: config.dayBars
     })
     this.engine = this.makeEngine()
     this.sessions = new Sessions(`projectx-simulator/${config.seed}`, wallNow, config.tokenLifetimeSeconds)
@@ -142,15 +149,31 @@ export class SimState {
     }
   }
 
-  /** Loose matching like the live server ("ES" also finds MES), at most 20, in a scrambled order. */
+  /**
+   * Loose matching like the live server ("ES" also finds MES), at most 20. By default front months
+   * only (`activeContract: true`, one per product, closest names first), as the Gateway documents;
+   * with `deferredMonths`, four quarterly months per root in a scrambled order, so SDKs must pick
+   * the front month themselves.
+   */
   searchContracts(text: string | null | undefined, nowMs: number): Array<WireContract> {
     const needle = (text ?? "").trim().toUpperCase()
+    const front = frontQuarter(nowMs)
     const matches = listed(nowMs).filter((c) => {
+      if (!this.config.deferredMonths && c.quarter !== front) return false
       if (needle.length === 0) return true
       const hay = `${c.id} ${c.name} ${c.spec.ticker} ${c.spec.root} ${c.symbolId} ${c.description.toUpperCase()}`
       return hay.includes(needle)
     })
-    // A fixed but non-alphabetical, non-front-first order: SDKs must pick the front month themselves.
+    if (!this.config.deferredMonths) {
+      const rank = (c: ContractInfo) =>
+        c.spec.ticker === needle || c.spec.root === needle ? 0 : c.spec.ticker.startsWith(needle) ? 1 : 2
+      return matches
+        .map((c, i) => [rank(c), i, c] as const)
+        .sort((a, b) => a[0] - b[0] || a[1] - b[1])
+        .slice(0, 20)
+        .map(([, , c]) => this.wireContract(c, nowMs))
+    }
+    // A fixed but non-alphabetical, non-front-first order.
     const salt = hashString(needle)
     const ranked = matches.map((c) => [hash4(this.config.seed, salt, hashString(c.id), 7), c] as const)
     ranked.sort((a, b) => a[0] - b[0])
