@@ -51,7 +51,7 @@ export type {
   PlaceOrderInput,
   ProbeReport
 }
-export { AggregateBarUnit, OrderSide, OrderStatus, OrderType, PositionType } from "@projectx-effect/gateway"
+export { AggregateBarUnit, nameOf, OrderSide, OrderStatus, OrderType, PositionType } from "@projectx-effect/gateway"
 export {
   AccountNotFound,
   AmbiguousOrder,

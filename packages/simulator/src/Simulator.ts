@@ -26,6 +26,8 @@ import type { EngineOptions } from "./internal/Engine.ts"
 import type { FaultRule } from "./internal/Faults.ts"
 import { hashString } from "./internal/Hash.ts"
 import { registerApi } from "./internal/Http.ts"
+import type { HubSettings } from "./internal/hubs/HubServer.ts"
+import { registerHubs } from "./internal/hubs/Routes.ts"
 import type { DayBars, TradingHours } from "./internal/Market.ts"
 import { type BucketLimit, defaultRateLimits } from "./internal/RateLimits.ts"
 import type { ClockMode } from "./internal/SimClock.ts"
@@ -92,6 +94,11 @@ export interface Options {
   readonly closeContractCancelsBrackets?: boolean | undefined
   /** Replace the seeded users (default: Seed.users). */
   readonly users?: ReadonlyArray<Seed.SeedUser> | undefined
+  /**
+   * The realtime hubs (`/hubs/user`, `/hubs/market`): keep-alive interval, market event rate, depth levels,
+   * quote deltas, user-event wrapper, single session, token expiry (see SimulatorAdmin.HubSettings).
+   */
+  readonly hubs?: Partial<HubSettings> | undefined
 }
 
 /** The documented login of the seeded `demo` user, ready to send to `Auth/loginKey`. */
@@ -145,7 +152,8 @@ const resolve = (options: Options): Config => {
     deferredMonths: options.deferredMonths ?? false,
     barsOverLimit: options.barsOverLimit ?? "reject",
     engine,
-    users: options.users ?? Seed.users
+    users: options.users ?? Seed.users,
+    hubs: options.hubs ?? {}
   }
 }
 
@@ -158,11 +166,27 @@ export const layer = (options: Options = {}): Layer.Layer<Simulator, ServeError>
     Effect.sync(() => {
       const config = resolve(options)
       const server = createServer({ keepAliveTimeout: 65_000 })
+      // Effect's NodeHttpServer answers every upgrade through its router; hub upgrades are taken before
+      // it sees them, so the SignalR connections live on a plain `ws` socket.
+      let hubs: SimState | undefined
+      const emit = server.emit.bind(server)
+      server.emit = ((event: string, ...args: Array<any>) => {
+        if (event === "upgrade" && hubs !== undefined && hubs.hubs.handleUpgrade(args[0], args[1], args[2])) return true
+        return emit(event, ...args)
+      }) as typeof server.emit
       const StateLive = Layer.effect(
         SimulatorState,
         Effect.gen(function* () {
           const clock = yield* Clock.Clock
-          return new SimState(config, () => clock.currentTimeMillisUnsafe())
+          const state = new SimState(config, () => clock.currentTimeMillisUnsafe())
+          hubs = state
+          yield* Effect.addFinalizer(() =>
+            Effect.sync(() => {
+              hubs = undefined
+              state.hubs.shutdown()
+            })
+          )
+          return state
         })
       )
       const Routes = Layer.effectDiscard(
@@ -171,6 +195,7 @@ export const layer = (options: Options = {}): Layer.Layer<Simulator, ServeError>
           const state = yield* SimulatorState
           yield* registerApi(router, state)
           yield* registerAdmin(router, state)
+          yield* registerHubs(router, state)
         })
       )
       const Serve = HttpRouter.serve(Routes, { disableLogger: true, disableListenLog: true })

@@ -16,9 +16,10 @@ import { Schema } from "effect"
 import type { ActiveRule, FaultRule } from "./internal/Faults.ts"
 import type { RateLimitSettings } from "./internal/RateLimits.ts"
 import type { StatsSnapshot } from "./internal/Stats.ts"
+import type { HubSettings, HubStats } from "./internal/hubs/HubServer.ts"
 import type { SeedAccount } from "./Seed.ts"
 
-export type { ActiveRule, EndpointStats, FaultKind, FaultRule, RateLimitSettings, StatsSnapshot }
+export type { ActiveRule, EndpointStats, FaultKind, FaultRule, HubSettings, HubStats, RateLimitSettings, StatsSnapshot }
 export type { BucketLimit } from "./internal/RateLimits.ts"
 import type { EndpointStats } from "./internal/Stats.ts"
 import type { FaultKind } from "./internal/Faults.ts"
@@ -148,6 +149,51 @@ export const ResetInput = Schema.Struct({
 })
 export type ResetInput = typeof ResetInput.Type
 
+export const HubSettingsInput = Schema.Struct({
+  keepAliveMs: opt(Schema.Finite.check(Schema.isGreaterThan(0))),
+  ticksPerSecond: opt(Schema.Finite.check(Schema.isBetween({ minimum: 1, maximum: 100_000 }))),
+  depthLevels: opt(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1000 }))),
+  quoteDeltas: opt(Schema.Boolean),
+  frozen: opt(Schema.Boolean),
+  closeOnTokenExpiry: opt(Schema.Boolean),
+  wrapUserEvents: opt(Schema.Boolean),
+  singleSession: opt(Schema.Boolean)
+})
+export type HubSettingsInput = typeof HubSettingsInput.Type
+
+const HubName = Schema.Literals(["user", "market"])
+
+export const HubDropInput = Schema.Struct({
+  /** Only this hub's connections (default: both hubs). */
+  hub: opt(HubName)
+})
+export type HubDropInput = typeof HubDropInput.Type
+
+export const HubCloseInput = Schema.Struct({
+  hub: opt(HubName),
+  /** The close message's error text. */
+  error: opt(Schema.String),
+  /** Whether the client may reconnect (SignalR's `allowReconnect`). */
+  allowReconnect: opt(Schema.Boolean)
+})
+export type HubCloseInput = typeof HubCloseInput.Type
+
+export const HubLogoutInput = Schema.Struct({
+  /** Only this user's connections (default: every connection). */
+  userName: opt(Schema.String)
+})
+export type HubLogoutInput = typeof HubLogoutInput.Type
+
+/** How many connections an admin action reached. */
+export interface HubActionResult {
+  readonly connections: number
+}
+
+/** The counters of `/_sim/stats`: the REST endpoints' and the hubs'. */
+export interface SimulatorStats extends StatsSnapshot {
+  readonly hubs: HubStats
+}
+
 /** Wire JSON of the Gateway's models, as the admin views return them. */
 export type WireOrder = (typeof Order)["Encoded"]
 export type WirePosition = (typeof Position)["Encoded"]
@@ -168,7 +214,11 @@ export const paths = {
   engine: "/_sim/engine",
   orders: "/_sim/orders",
   positions: "/_sim/positions",
-  trades: "/_sim/trades"
+  trades: "/_sim/trades",
+  hubs: "/_sim/hubs",
+  hubsDrop: "/_sim/hubs/drop",
+  hubsClose: "/_sim/hubs/close",
+  hubsLogout: "/_sim/hubs/logout"
 } as const
 
 export class AdminError extends Error {
@@ -183,7 +233,7 @@ export class AdminError extends Error {
 /** The admin client. Every method is one HTTP call; failures reject with an `AdminError`. */
 export interface Client {
   readonly baseUrl: string
-  readonly stats: () => Promise<StatsSnapshot>
+  readonly stats: () => Promise<SimulatorStats>
   readonly resetStats: () => Promise<void>
   readonly reset: (input?: ResetInput) => Promise<void>
   readonly clock: () => Promise<ClockState>
@@ -211,6 +261,15 @@ export interface Client {
   readonly orders: (accountId: number) => Promise<ReadonlyArray<WireOrder>>
   readonly positions: (accountId: number) => Promise<ReadonlyArray<WirePosition>>
   readonly trades: (accountId: number) => Promise<ReadonlyArray<WireTrade>>
+  readonly hubs: () => Promise<HubSettings>
+  /** Changes hub settings; `frozen: true` stops all data while pings continue. */
+  readonly setHubs: (input: HubSettingsInput) => Promise<HubSettings>
+  /** Drops every hub socket (or one hub's) with no close message: what a network failure looks like. */
+  readonly dropHubConnections: (input?: HubDropInput) => Promise<HubActionResult>
+  /** Sends a SignalR close message, with or without `allowReconnect`, then closes the sockets. */
+  readonly closeHubConnections: (input?: HubCloseInput) => Promise<HubActionResult>
+  /** Pushes GatewayLogout on both hubs (to one user's connections, or all). */
+  readonly pushLogout: (input?: HubLogoutInput) => Promise<HubActionResult>
 }
 
 /** A client for the simulator at `baseUrl` (e.g. the `url` of `Simulator.start`). */
@@ -252,6 +311,11 @@ export const make = (baseUrl: string): Client => {
     setEngine: (input) => call("POST", paths.engine, input),
     orders: (accountId) => call("GET", paths.orders + q(accountId)),
     positions: (accountId) => call("GET", paths.positions + q(accountId)),
-    trades: (accountId) => call("GET", paths.trades + q(accountId))
+    trades: (accountId) => call("GET", paths.trades + q(accountId)),
+    hubs: () => call("GET", paths.hubs),
+    setHubs: (input) => call("POST", paths.hubs, input),
+    dropHubConnections: (input = {}) => call("POST", paths.hubsDrop, input),
+    closeHubConnections: (input = {}) => call("POST", paths.hubsClose, input),
+    pushLogout: (input = {}) => call("POST", paths.hubsLogout, input)
   }
 }

@@ -23,6 +23,8 @@ const usage = `Usage: projectx-sim [options]
   --token-lifetime <s>   JWT lifetime in seconds (default 86400)
   --time-scale <x>       multiply every rate-limit window (e.g. 0.01)
   --no-rate-limit        disable the rate limits
+  --ticks-per-second <n> market-hub quotes per contract per market second (default 4)
+  --keep-alive-ms <ms>   hub keep-alive ping interval (default 15000)
   --help                 show this text`
 
 const { values } = parseArgs({
@@ -36,6 +38,8 @@ const { values } = parseArgs({
     "token-lifetime": { type: "string" },
     "time-scale": { type: "string" },
     "no-rate-limit": { type: "boolean", default: false },
+    "ticks-per-second": { type: "string" },
+    "keep-alive-ms": { type: "string" },
     help: { type: "boolean", default: false }
   },
   strict: true
@@ -64,7 +68,13 @@ const options: Simulator.Options = {
   clock: { mode: values.fixed ? "fixed" : "live", start: values.start },
   tradingHours: values["always-open"] ? "always" : "cme",
   tokenLifetimeSeconds: number("token-lifetime", values["token-lifetime"]),
-  rateLimit: { enabled: !values["no-rate-limit"], timeScale: number("time-scale", values["time-scale"]) }
+  rateLimit: { enabled: !values["no-rate-limit"], timeScale: number("time-scale", values["time-scale"]) },
+  hubs: {
+    ...(values["ticks-per-second"] === undefined
+      ? {}
+      : { ticksPerSecond: number("ticks-per-second", values["ticks-per-second"])! }),
+    ...(values["keep-alive-ms"] === undefined ? {} : { keepAliveMs: number("keep-alive-ms", values["keep-alive-ms"])! })
+  }
 }
 
 const banner = Effect.gen(function* () {
@@ -74,6 +84,7 @@ const banner = Effect.gen(function* () {
     `ProjectX Gateway simulator listening on ${sim.url}`,
     `  REST base   ${sim.url}  (Gateway endpoints under /api, admin API under /_sim)`,
     `  Log in      POST ${sim.url}/api/Auth/loginKey`,
+    `  Hubs        ${sim.url}/hubs/user  ${sim.url}/hubs/market  (SignalR JSON)`,
     `              ${JSON.stringify(Simulator.credentials)}`,
     `  Accounts    ${Seed.demo.accounts.map((a) => `${a.id} ${a.name}`).join("\n              ")}`,
     `  Market      seed ${String(seed)}, clock ${clock.mode} at ${clock.now}`,

@@ -5,9 +5,10 @@ import { client, front, request, startSim } from "./helpers.ts"
 
 let sim: Simulator.Handle
 
-// Windows shrunk 100×: History 50 per 300 ms, everything else 200 per 600 ms.
+// Windows shrunk 10×: History 50 per 3 s, everything else 200 per 6 s — wide enough that a burst sent
+// from a loaded 2-core machine still lands inside one window.
 beforeAll(async () => {
-  sim = await startSim({ rateLimit: { enabled: true, timeScale: 0.01 } })
+  sim = await startSim({ rateLimit: { enabled: true, timeScale: 0.1 } })
 })
 afterAll(() => sim.stop())
 beforeEach(() => sim.reset())
@@ -35,11 +36,12 @@ describe("rate limits", () => {
     const limited = burst.filter((r) => r.status === 429)
     expect(burst.filter((r) => r.status === 200).length).toBe(50)
     expect(limited.length).toBe(5)
-    expect(limited[0]!.headers.get("retry-after")).toBe("1")
+    const retryAfter = Number(limited[0]!.headers.get("retry-after"))
+    expect(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 3).toBe(true)
     expect(limited[0]!.text).toBe("")
     const waitMs = Number(limited[0]!.headers.get("x-ratelimit-retry-after-ms"))
     expect(waitMs).toBeGreaterThan(0)
-    expect(waitMs).toBeLessThanOrEqual(300)
+    expect(waitMs).toBeLessThanOrEqual(3_000)
 
     // The other bucket and another token are unaffected.
     expect(
@@ -58,7 +60,7 @@ describe("rate limits", () => {
 
   it("counts logins per client address, and supports fixed windows set through the admin API", async () => {
     const settings = await sim.setRateLimits({ mode: "fixed", general: { limit: 3 } })
-    expect(settings).toMatchObject({ mode: "fixed", timeScale: 0.01, general: { limit: 3, windowMs: 60_000 } })
+    expect(settings).toMatchObject({ mode: "fixed", timeScale: 0.1, general: { limit: 3, windowMs: 60_000 } })
     const logins = []
     for (let i = 0; i < 4; i++)
       logins.push(await request(sim.url, Endpoints.loginKey, { userName: "demo", apiKey: "x" }))

@@ -91,10 +91,13 @@ export const registerAdmin = (router: HttpRouter.HttpRouter, state: SimState) =>
       )
     )
 
-    yield* router.add("GET", P.stats, () => Effect.sync(() => reply(state.stats.snapshot())))
+    yield* router.add("GET", P.stats, () =>
+      Effect.sync(() => reply({ ...state.stats.snapshot(), hubs: state.hubs.stats() } satisfies Admin.SimulatorStats))
+    )
     yield* router.add("POST", P.statsReset, () =>
       Effect.sync(() => {
         state.stats.reset()
+        state.hubs.resetStats()
         return reply(undefined)
       })
     )
@@ -208,6 +211,34 @@ export const registerAdmin = (router: HttpRouter.HttpRouter, state: SimState) =>
         if (Result.isFailure(r)) return badRequest(r.failure)
         state.engine.options = { ...state.engine.options, ...definedOnly(r.success) }
         return reply(state.engine.options)
+      })
+    )
+
+    yield* router.add("GET", P.hubs, () => Effect.sync(() => reply(state.hubs.settings)))
+    yield* router.add("POST", P.hubs, (request) =>
+      Effect.map(input(Admin.HubSettingsInput, request), (r) =>
+        Result.isFailure(r) ? badRequest(r.failure) : reply(state.hubs.update(definedOnly(r.success)))
+      )
+    )
+    yield* router.add("POST", P.hubsDrop, (request) =>
+      Effect.map(input(Admin.HubDropInput, request), (r) =>
+        Result.isFailure(r) ? badRequest(r.failure) : reply({ connections: state.hubs.drop(r.success.hub) })
+      )
+    )
+    yield* router.add("POST", P.hubsClose, (request) =>
+      Effect.map(input(Admin.HubCloseInput, request), (r) =>
+        Result.isFailure(r) ? badRequest(r.failure) : reply({ connections: state.hubs.close(r.success) })
+      )
+    )
+    yield* router.add("POST", P.hubsLogout, (request) =>
+      Effect.map(input(Admin.HubLogoutInput, request), (r) => {
+        if (Result.isFailure(r)) return badRequest(r.failure)
+        const name = r.success.userName
+        if (name === undefined) return reply({ connections: state.hubs.logout() })
+        const user = state.config.users.find((u) => u.userName.toLowerCase() === name.toLowerCase())
+        return user === undefined
+          ? reply({ error: "user not found" }, 404)
+          : reply({ connections: state.hubs.logout(user.id) })
       })
     )
 

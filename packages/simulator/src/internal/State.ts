@@ -6,6 +6,7 @@ import { type ContractInfo, frontQuarter, listed, resolveContract } from "./Cont
 import { Engine, type EngineOptions } from "./Engine.ts"
 import { type FaultRule, Faults } from "./Faults.ts"
 import { hash4, hashString } from "./Hash.ts"
+import { defaultHubSettings, HubServer, type HubSettings } from "./hubs/HubServer.ts"
 import { type DayBars, Market, type TradingHours } from "./Market.ts"
 import { RateLimiter, type RateLimitSettings } from "./RateLimits.ts"
 import { Sessions } from "./Sessions.ts"
@@ -32,6 +33,7 @@ export interface Config {
   readonly dayBars: DayBars
   readonly engine: EngineOptions
   readonly users: ReadonlyArray<SeedUser>
+  readonly hubs: Partial<HubSettings>
 }
 
 /** The endpoint table as [key, name, path] rows: what stats and fault rules are keyed by. */
@@ -53,6 +55,7 @@ export class SimState {
   readonly limiter: RateLimiter
   readonly faults: Faults
   readonly stats: Stats
+  readonly hubs: HubServer
 
   constructor(config: Config, wallNow: () => number) {
     this.config = config
@@ -71,10 +74,14 @@ export class SimState {
     this.faults.set(config.faults)
     this.stats = new Stats(endpointRows)
     if (allEndpoints.length !== endpointRows.length) throw new Error("endpoint table changed while loading")
+    this.hubs = new HubServer(this, config.hubs)
   }
 
   private makeEngine(options: EngineOptions = this.config.engine): Engine {
-    return new Engine(this.market, () => this.clock.now(), this.config.users, options)
+    const engine = new Engine(this.market, () => this.clock.now(), this.config.users, options)
+    // The user hub hears every change; `hubs` is assigned after the first engine, before any event.
+    engine.onEvent((event) => this.hubs.user.onEngineEvent(event))
+    return engine
   }
 
   /** Back to the seeded state: orders, positions, balances, prices, clock, faults, limits, counters. */
@@ -88,6 +95,8 @@ export class SimState {
     this.limiter.update(this.config.rateLimits)
     this.faults.set(this.config.faults, { seed: this.config.faultSeed })
     this.stats.reset()
+    this.hubs.resetStats()
+    this.hubs.update({ ...defaultHubSettings, ...this.config.hubs })
     if (options.sessions === true) this.sessions.revokeAll()
   }
 
@@ -108,7 +117,15 @@ export class SimState {
     if (user.apiKey !== apiKey) {
       return { _tag: "Failure", errorCode: LoginErrorCode.InvalidCredentials, errorMessage: null }
     }
-    return { _tag: "Success", token: this.sessions.issue(user.id, user.userName) }
+    return this.loggedIn(user)
+  }
+
+  /** A new session; with the hubs' singleSession setting, the user's other hub connections are logged out. */
+  private loggedIn(user: SeedUser): LoginResult {
+    const token = this.sessions.issue(user.id, user.userName)
+    const verified = this.sessions.verify(token)
+    if (verified._tag === "Valid") this.hubs.loggedIn(user.id, verified.session.jti)
+    return { _tag: "Success", token }
   }
 
   loginApp(req: {
@@ -131,7 +148,7 @@ export class SimState {
     if (req.appId !== appCredentials.appId) return failure(C.AppNotFound)
     if (req.verifyKey !== appCredentials.verifyKey) return failure(C.AppVerificationFailed)
     if (req.deviceId.trim().length === 0) return failure(C.InvalidDevice)
-    return { _tag: "Success", token: this.sessions.issue(user.id, user.userName) }
+    return this.loggedIn(user)
   }
 
   // ---------------------------------------------------------------------------------------------
