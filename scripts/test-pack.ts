@@ -115,13 +115,12 @@ try {
     const bars = yield* market.bars({ symbol: "MNQ", unit: "minute", unitNumber: 5, days: 1 })
     return Bars.toRows(bars).length
   })
-  const fromEffect: number = await Effect.runPromise(
-    program.pipe(Effect.provide(ProjectX.layer(options)), Effect.provide(Telemetry.layerMemory))
-  )
+  const fromEffect: number = await Effect.runPromise(program.pipe(Effect.provide(ProjectX.layer(options))))
+  const prometheus: typeof Telemetry.layerPrometheus = Telemetry.layerPrometheus
   const client = await ProjectXClient.create(options)
   try {
     const account = await client.accounts.selected()
-    console.log(JSON.stringify({ fromEffect, account: account.name, side: nameOf(OrderSide, 0), cli: typeof Cli.run }))
+    console.log(JSON.stringify({ fromEffect, account: account.name, side: nameOf(OrderSide, 0), cli: typeof Cli.run, prometheus: typeof prometheus }))
   } finally {
     await client.dispose()
   }
@@ -137,6 +136,8 @@ try {
   check(true, "a strict program compiles against the installed packages with skipLibCheck: false")
   const out = JSON.parse(run(process.execPath, ["--experimental-strip-types", "main.ts"], app).trim())
   check(out.fromEffect > 0 && out.side === "Bid" && out.cli === "function", `it runs: ${JSON.stringify(out)}`)
+  const version = run(process.execPath, [join(app, "node_modules", ".bin", "projectx"), "--version"], app)
+  check(version.includes("0.1.0"), `the projectx bin runs from the installed package: ${version.trim()}`)
   console.log(`test:pack passed in ${((performance.now() - started) / 1000).toFixed(0)} s`)
 } finally {
   rmSync(work, { recursive: true, force: true })

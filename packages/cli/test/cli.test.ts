@@ -294,19 +294,20 @@ describe("trading commands", () => {
     const closed = await cli("positions", "close", "MNQ")
     expect(closed.code).toBe(0)
     expect(closed.stdout).toMatch(/Closed the MNQ\w+ position .* at market, and cancelled its bracket orders? \d+/)
-    const closeAgain = await cli("positions", "close", "MNQ")
+    // Closing again finds nothing (exit 3); an off-grid price is refused before anything is sent, with the
+    // two nearest valid prices; and a limit to cancel with --all (the bracket children went with the close).
+    const [closeAgain, offGrid, secondRun] = await Promise.all([
+      cli("positions", "close", "MNQ"),
+      cli("orders", "place", "MNQ", "--side", "buy", "--type", "limit", "--limit-price", "100.1"),
+      cli("orders", "place", "MNQ", "--side", "buy", "--type", "limit", "--limit-price", limitPrice, "--json")
+    ])
     expect(closeAgain.code).toBe(3)
     expect(closeAgain.stderr).toMatch(/no open MNQ\w+ position on account PRAC-V2-DEMO-1/)
-
-    // An off-grid price is refused before anything is sent, with the two nearest valid prices.
-    const offGrid = await cli("orders", "place", "MNQ", "--side", "buy", "--type", "limit", "--limit-price", "100.1")
     expect(offGrid.code).toBe(2)
     expect(offGrid.stderr).toContain("the nearest valid prices are 100.00 and 100.25")
 
-    // cancel --all shows each order as it is after the cancel (the bracket children went with the close).
-    const second = json(
-      await cli("orders", "place", "MNQ", "--side", "buy", "--type", "limit", "--limit-price", limitPrice, "--json")
-    )
+    // cancel --all shows each order as it is after the cancel.
+    const second = json(secondRun)
     const all = json(await cli("orders", "cancel", "--all", "--symbol", "MNQ", "--json"))
     expect(all.cancelled.find((o: any) => o.id === second.orderId)).toMatchObject({
       status: "Cancelled",
@@ -325,7 +326,7 @@ describe("trading commands", () => {
     const fills = json(tradesJson)
     expect(fills.trades).toHaveLength(3) // the entry, the partial close, the close
     expect(fills.summary.fills).toBe(3)
-  }, 300_000)
+  }, 600_000)
 })
 
 describe("failures", () => {
