@@ -9,8 +9,9 @@ import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as References from "effect/References"
 import * as CliError from "effect/cli/CliError"
+import * as CliOutput from "effect/cli/CliOutput"
 import * as Command from "effect/cli/Command"
-import { describeCause, ExitCode } from "./Failure.ts"
+import { type Described, describeCause, ExitCode } from "./Failure.ts"
 import { stderrPaint } from "./Output.ts"
 import { globalFlags } from "./Settings.ts"
 
@@ -123,18 +124,41 @@ export const rootFor = (args: ReadonlyArray<string>) =>
 /** The whole tree, every command loaded (for embedding and for tests). */
 export const root = Effect.promise(() => Promise.all(commands.map((c) => c.load()))).pipe(Effect.map(rootOf))
 
+/** One JSON object on stderr: `{"error":{"tag","message","exitCode","hint"?}}`. */
+const writeJson = (d: Pick<Described, "tag" | "message" | "code" | "hint">) => {
+  const body = { error: { tag: d.tag, message: d.message, exitCode: d.code, ...(d.hint ? { hint: d.hint } : {}) } }
+  process.stderr.write(`${JSON.stringify(body)}\n`)
+}
+
+/** effect/cli's parse errors (a missing flag, a bad value, an unknown subcommand) as one failure. */
+export const usageFailure = (failure: CliError.ShowHelp): Described => ({
+  code: ExitCode.BadInput,
+  tag: failure.errors[0]?._tag ?? "ShowHelp",
+  message: failure.errors.map((e) => e.message).join("; "),
+  hint: `\`${failure.commandPath.join(" ")} --help\` shows the usage`
+})
+
+/**
+ * Under `--json` the help text is not printed for an invalid invocation: stdout stays empty (no half
+ * JSON for a script to choke on) and `report` writes the errors as one JSON object on stderr.
+ */
+const jsonPresenter: CliOutput.Presenter = {
+  present: (event) => (event._tag === "InvalidInvocation" ? Effect.void : CliOutput.defaultPresenter.present(event))
+}
+
 /** Prints a failure on stderr (JSON when `--json` was given) and returns its exit code. */
 const report = (cause: Cause.Cause<unknown>, json: boolean): Effect.Effect<number> =>
   Effect.sync(() => {
     const failure = cause.reasons.find(Cause.isFailReason)?.error
-    // effect/cli has already printed the help and the parse errors.
     if (CliError.isCliError(failure) && failure._tag === "ShowHelp") {
-      return failure.errors.length === 0 ? ExitCode.Ok : ExitCode.BadInput
+      if (failure.errors.length === 0) return ExitCode.Ok
+      // Without --json effect/cli has printed the help and the errors; with it, nothing yet (see jsonPresenter).
+      if (json) writeJson(usageFailure(failure))
+      return ExitCode.BadInput
     }
     const d = describeCause(cause)
     if (json) {
-      const body = { error: { tag: d.tag, message: d.message, exitCode: d.code, ...(d.hint ? { hint: d.hint } : {}) } }
-      process.stderr.write(`${JSON.stringify(body)}\n`)
+      writeJson(d)
     } else {
       const p = stderrPaint()
       process.stderr.write(`${p.red(p.bold("error"))} ${d.message}\n`)
@@ -155,6 +179,7 @@ export const run = (args: ReadonlyArray<string>) =>
     Effect.catchCause((cause) =>
       Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause) : report(cause, args.includes("--json"))
     ),
+    args.includes("--json") ? Effect.provideService(CliOutput.Presenter, jsonPresenter) : (self) => self,
     // stdout is for data: logs go to stderr, and only warnings unless --log-level says otherwise.
     Effect.provideService(Logger.LogToStderr, true),
     Effect.provideService(References.MinimumLogLevel, "Warn")

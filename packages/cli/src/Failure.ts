@@ -24,6 +24,12 @@ export class UsageError extends Data.TaggedError("UsageError")<{
   readonly hint?: string | undefined
 }> {}
 
+/** Nothing to act on, found by the CLI's own lookup (no open position on the contract, say): exit 3. */
+export class NotFound extends Data.TaggedError("NotFound")<{
+  readonly message: string
+  readonly hint?: string | undefined
+}> {}
+
 /** A failure the CLI has already reported (a demo step, an unhealthy report): only its exit code remains. */
 export class Reported extends Data.TaggedError("Reported")<{
   readonly code: ExitCode
@@ -155,6 +161,8 @@ export const describe = (error: unknown): Described => {
       }
     case "AmbiguousOrder":
       return { code: ExitCode.Failure, tag: error._tag, message, hint: "`projectx orders list` shows what was placed" }
+    case "NotFound":
+      return { code: ExitCode.NotFound, tag: error._tag, message, hint: (error as NotFound).hint }
     case "Reported":
       return { code: (error as Reported).code, tag: error._tag, message, hint: undefined }
     default:

@@ -197,27 +197,44 @@ export const printJson = (value: unknown): Effect.Effect<void> =>
 
 export interface Progress {
   readonly update: (done: number, total: number, bars: number) => void
+  /** A note after the counts while the bar cannot move (the rate limiter's wait), or undefined to clear it. */
+  readonly waiting: (text: string | undefined) => void
   readonly done: () => void
 }
 
-const noProgress: Progress = { update: () => {}, done: () => {} }
+const noProgress: Progress = { update: () => {}, waiting: () => {}, done: () => {} }
+
+/** "waiting 18 s for the history rate budget (50 per 30 s)". */
+export const waitText = (waitMs: number, bucket: string, limit: number, windowMs: number): string =>
+  `waiting ${Math.max(1, Math.ceil(waitMs / 1000))} s for the ${bucket} rate budget (${limit} per ${windowMs % 1000 === 0 ? `${windowMs / 1000} s` : formatDuration(windowMs)})`
 
 /**
  * A one-line progress bar on stderr (redrawn with `\r`), shown only when stderr is a TTY:
- * `bars ▕██████░░░░░░▏ 3/8 requests · 60,000 bars · 5 left`.
+ * `bars ▕██████░░░░░░▏ 3/8 requests · 60,000 bars · 5 left`, plus why it is not moving while the
+ * rate limiter holds the next request back.
  */
 export const progressBar = (label: string, stream: NodeJS.WriteStream = process.stderr): Progress => {
   if (stream.isTTY !== true) return noProgress
   const p = paint(wantsColor(stream))
   let shown = false
+  let counts = ""
+  let note: string | undefined
   const width = 24
+  const draw = () => {
+    stream.write(`\r\u001b[2K${counts}${note === undefined ? "" : p.yellow(` · ${note}`)}`)
+    shown = true
+  }
   return {
     update: (done, total, bars) => {
       const filled = total === 0 ? width : Math.round((done / total) * width)
       const bar = p.cyan("█".repeat(filled)) + p.dim("░".repeat(width - filled))
-      const text = `${label} ▕${bar}▏ ${done}/${total} requests · ${formatCount(bars)} bars · ${total - done} left`
-      stream.write(`\r\u001b[2K${text}`)
-      shown = true
+      counts = `${label} ▕${bar}▏ ${done}/${total} requests · ${formatCount(bars)} bars · ${total - done} left`
+      draw()
+    },
+    waiting: (text) => {
+      if (text === note) return
+      note = text
+      draw()
     },
     done: () => {
       if (shown) stream.write("\r\u001b[2K")

@@ -7,13 +7,20 @@
  */
 import { findFirm, firmIds } from "@projectx-effect/gateway/Firms"
 import type * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import type { Errors, ProjectX, ProjectXConfig } from "@projectx-effect/sdk"
+import type { Auth, Errors, ProjectX, ProjectXConfig } from "@projectx-effect/sdk"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Flag from "effect/cli/Flag"
 import * as GlobalFlag from "effect/cli/GlobalFlag"
 import { UsageError } from "./Failure.ts"
+import { isTimeZone } from "./Time.ts"
+
+/** A flag's description with its default, so `--help` shows the value used when the flag is left out. */
+export const withShownDefault =
+  <const A>(description: string, value: A) =>
+  <B>(flag: Flag.Flag<B>): Flag.Flag<A | B> =>
+    flag.pipe(Flag.withDescription(`${description} (default: ${String(value)})`), Flag.withDefault(value))
 
 export const Json = GlobalFlag.Setting("json")({
   flag: Flag.Boolean("json").pipe(
@@ -81,6 +88,12 @@ export const sdkOverrides = Effect.gen(function* () {
       hint: `use one of ${firmIds.join(", ")}, or --api-url for another Gateway`
     })
   }
+  if (timeZone !== undefined && !isTimeZone(timeZone)) {
+    return yield* new UsageError({
+      message: `--tz ${timeZone} is an unknown time zone`,
+      hint: "use an IANA zone name such as America/Chicago, America/New_York, Europe/London or UTC"
+    })
+  }
   const overrides: Partial<ProjectXConfig.ProjectXOptions> = {
     ...(firm === undefined ? {} : { firm }),
     ...(apiUrl === undefined ? {} : { apiUrl }),
@@ -89,6 +102,19 @@ export const sdkOverrides = Effect.gen(function* () {
   }
   return overrides
 })
+
+/**
+ * Ends the command's Gateway session (`Auth/logout`), if it opened one, whatever the outcome. Each
+ * command is a process of its own: a token left behind would stay valid on the Gateway for its whole
+ * lifetime with nobody using it, and keeping it in a file between commands would put a bearer token on
+ * disk. One more request per command is the price. Best effort and bounded: a failed logout never
+ * changes the command's result.
+ */
+const loggingOut = <A, E, R>(AuthTag: typeof Auth.Auth, effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const auth = yield* AuthTag
+    return yield* effect.pipe(Effect.ensuring(auth.logout.pipe(Effect.timeout("5 seconds"), Effect.ignore)))
+  })
 
 /** Runs `effect` with the SDK configured from the environment and the global flags (a flag beats a variable). */
 export const withSdk = <A, E, R>(
@@ -100,6 +126,9 @@ export const withSdk = <A, E, R>(
 > =>
   Effect.gen(function* () {
     const overrides = yield* sdkOverrides
-    const { ProjectX } = yield* loadSdk
-    return yield* effect.pipe(Effect.provide(ProjectX.layerConfig(overrides)), Effect.provide(telemetryLayer))
+    const { Auth, ProjectX } = yield* loadSdk
+    return yield* loggingOut(Auth.Auth, effect).pipe(
+      Effect.provide(ProjectX.layerConfig(overrides)),
+      Effect.provide(telemetryLayer)
+    )
   })

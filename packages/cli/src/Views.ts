@@ -53,6 +53,27 @@ const tickOf = (contracts: Contracts, id: string) => contracts.get(id)?.tickSize
 export const sideName = (side: number): string =>
   side === OrderSide.Bid ? "buy" : side === OrderSide.Ask ? "sell" : String(side)
 
+export const positionSide = (type: number): string =>
+  type === PositionType.Long ? "long" : type === PositionType.Short ? "short" : String(type)
+
+// -----------------------------------------------------------------------------------------------
+// JSON: enums by name (what the tables show), with the Gateway's number beside them as `…Code`
+// -----------------------------------------------------------------------------------------------
+
+export const orderJson = (o: Order) => ({
+  ...o,
+  side: sideName(o.side),
+  sideCode: o.side,
+  type: nameOf(OrderType, o.type),
+  typeCode: o.type,
+  status: nameOf(OrderStatus, o.status),
+  statusCode: o.status
+})
+
+export const positionJson = (x: Position) => ({ ...x, type: positionSide(x.type), typeCode: x.type })
+
+export const tradeJson = (t: HalfTrade) => ({ ...t, side: sideName(t.side), sideCode: t.side })
+
 // -----------------------------------------------------------------------------------------------
 
 export const accountsTable = (accounts: ReadonlyArray<TradingAccount>, selectedId: number | undefined, p: Paint) =>
@@ -72,6 +93,24 @@ export const accountsTable = (accounts: ReadonlyArray<TradingAccount>, selectedI
     ],
     p
   )
+
+const monthCodes = "FGHJKMNQUVXZ"
+
+/** A contract id's root and expiry (`CON.F.US.MNQ.Z25` → MNQ, 2025-12); other ids sort by text. */
+const contractKey = (c: Contract): readonly [string, number, string] => {
+  const parts = c.id.split(".")
+  const root = parts.length >= 5 ? (parts[parts.length - 2] as string) : c.name
+  const m = /^([FGHJKMNQUVXZ])(\d{2})$/.exec(parts[parts.length - 1] ?? "")
+  const expiry = m === null ? Number.MAX_SAFE_INTEGER : (2000 + Number(m[2])) * 12 + monthCodes.indexOf(m[1] as string)
+  return [root, expiry, c.id]
+}
+
+/** Contracts by root, then expiry (nearest first), instead of the Gateway's order. */
+export const sortContracts = (contracts: ReadonlyArray<Contract>): Array<Contract> =>
+  contracts
+    .map((c) => [contractKey(c), c] as const)
+    .sort(([a], [b]) => a[0].localeCompare(b[0]) || a[1] - b[1] || a[2].localeCompare(b[2]))
+    .map(([, c]) => c)
 
 export const contractsTable = (contracts: ReadonlyArray<Contract>, p: Paint) =>
   table<Contract>(
@@ -148,7 +187,7 @@ export const positionsTable = (positions: ReadonlyArray<Position>, contracts: Co
       { header: "id", value: (x) => x.contractId },
       {
         header: "side",
-        value: (x) => (x.type === PositionType.Long ? "long" : x.type === PositionType.Short ? "short" : "?"),
+        value: (x) => positionSide(x.type),
         color: (_, t, p) => sideColor(t.trim(), t, p)
       },
       { header: "size", align: "right", value: (x) => String(x.size) },

@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url"
 import { format } from "node:util"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Simulator } from "@projectx-effect/simulator"
+import { DuckDBInstance } from "@duckdb/node-api"
 import { tableFromIPC } from "apache-arrow"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Console from "effect/Console"
@@ -168,6 +169,8 @@ describe("read-only commands", IN_PROCESS, () => {
     const rows = json(asJson)
     expect(rows.map((a: any) => a.name)).toContain("PRAC-V2-DEMO-1")
     expect(rows.find((a: any) => a.selected).id).toBe(1001)
+    // Each command ends its session on the Gateway instead of leaving a live token behind.
+    expect((await sim.stats()).logouts).toBeGreaterThanOrEqual(2)
   })
 
   it("--account picks the account; an unknown one is flagged", async () => {
@@ -202,11 +205,12 @@ describe("read-only commands", IN_PROCESS, () => {
 
   it("bars: a table at tick precision, and JSON with the same rows as the Arrow file and the CSV", async () => {
     const range = ["MNQ", "--unit", "minute", "--every", "5", "--days", "2", "--end", "2025-06-04T18:00:00Z"]
-    const [table, asJson, arrow, csv] = await Promise.all([
+    const [table, asJson, arrow, csv, parquet] = await Promise.all([
       cli("bars", ...range),
       cli("bars", ...range, "--json"),
       cli("bars", ...range, "--out", join(dir, "mnq.arrow")),
-      cli("bars", ...range, "--out", join(dir, "mnq.csv"))
+      cli("bars", ...range, "--out", join(dir, "mnq.csv")),
+      cli("bars", ...range, "--out", join(dir, "mnq.parquet"))
     ])
     expect(table.code).toBe(0)
     expect(header(table)).toEqual(["time (America/Chicago)", "open", "high", "low", "close", "volume"])
@@ -241,7 +245,43 @@ describe("read-only commands", IN_PROCESS, () => {
     const lines = readFileSync(join(dir, "mnq.csv"), "utf8").trim().split("\n")
     expect(lines[0]).toBe("timestamp,open,high,low,close,volume")
     expect(lines).toHaveLength(rows.length + 1)
-    expect(lines[1]?.startsWith(rows[0].timestamp)).toBe(true)
+    // UTC with a Z, which pandas' parse_dates turns into datetime64[ns, UTC] (an offset that changes at
+    // daylight saving would leave the column as strings).
+    expect(lines[1]?.split(",")[0]).toBe(new Date(rows[0].timestamp).toISOString().replace(".000Z", "Z"))
+    expect(lines.slice(1).every((l) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ,/.test(l))).toBe(true)
+
+    // DuckDB reads the Parquet file directly (no extension to download), with the JSON's rows.
+    expect(parquet.code).toBe(0)
+    expect(parquet.stdout).toMatch(/bars to .*mnq\.parquet \(Parquet,/)
+    const db = await DuckDBInstance.create(":memory:")
+    const connection = await db.connect()
+    try {
+      const file = join(dir, "mnq.parquet").replaceAll("'", "''")
+      const types = await connection.runAndReadAll(`DESCRIBE SELECT * FROM '${file}'`)
+      expect(types.getRowObjectsJson().map((r) => [r.column_name, r.column_type])).toEqual([
+        ["timestamp", "TIMESTAMP WITH TIME ZONE"],
+        ["open", "DOUBLE"],
+        ["high", "DOUBLE"],
+        ["low", "DOUBLE"],
+        ["close", "DOUBLE"],
+        ["volume", "BIGINT"]
+      ])
+      const read = await connection.runAndReadAll(
+        `SELECT epoch_ms("timestamp") AS t, open, high, low, close, volume FROM '${file}' ORDER BY "timestamp"`
+      )
+      const fromDuckDb = read.getRowObjects().map((r) => ({
+        timestamp: Number(r.t),
+        open: r.open,
+        high: r.high,
+        low: r.low,
+        close: r.close,
+        volume: Number(r.volume)
+      }))
+      expect(fromDuckDb).toEqual(rows.map((r: any) => ({ ...r, timestamp: Date.parse(r.timestamp) })))
+    } finally {
+      connection.closeSync()
+      db.closeSync()
+    }
   })
 
   it("health: a report after a real login, and JSON", async () => {
@@ -268,7 +308,7 @@ describe("trading commands", IN_PROCESS, () => {
     const front = json(resolved)
     const placed = json(placedRun)
     expect(placed.contractId).toBe(front.id)
-    expect(placed.order.status).toBe(2) // Filled
+    expect(placed.order).toMatchObject({ status: "Filled", statusCode: 2, side: "buy", type: "Market" })
     expect(placed.children).toHaveLength(2)
     expect(placed.customTag).toMatch(/^px-/)
     const last = (await sim.market(front.id)).lastPrice as number
@@ -300,7 +340,7 @@ describe("trading commands", IN_PROCESS, () => {
     expect(cancelled.stdout).toContain(`Cancelled order ${limitId}`)
 
     const [list, positions] = await Promise.all([cli("orders", "list", "--json"), cli("positions")])
-    expect(json(list).find((o: any) => o.id === limitId).status).toBe(3) // Cancelled
+    expect(json(list).find((o: any) => o.id === limitId).status).toBe("Cancelled")
     expect(header(positions)).toEqual(["contract", "id", "side", "size", "avg price", "opened (America/Chicago)"])
     expect(positions.stdout).toMatch(
       new RegExp(`^${front.name}\\s+${front.id.replaceAll(".", "\\.")}\\s+long\\s+2\\s+\\d+\\.\\d\\d\\s`, "m")
@@ -316,7 +356,30 @@ describe("trading commands", IN_PROCESS, () => {
     expect(tooMany.code).toBe(2)
     expect(tooMany.stderr).toMatch(/size/)
 
-    expect((await cli("positions", "close", "MNQ")).code).toBe(0)
+    // Closing says which bracket orders it cancelled with the position.
+    const closed = await cli("positions", "close", "MNQ")
+    expect(closed.code).toBe(0)
+    expect(closed.stdout).toMatch(/Closed the MNQ\w+ position .* at market, and cancelled its bracket orders? \d+/)
+    // Closing again finds nothing (exit 3); an off-grid price is refused before anything is sent, with the
+    // two nearest valid prices; and a limit to cancel with --all (the bracket children went with the close).
+    const [closeAgain, offGrid, secondRun] = await Promise.all([
+      cli("positions", "close", "MNQ"),
+      cli("orders", "place", "MNQ", "--side", "buy", "--type", "limit", "--limit-price", "100.1"),
+      cli("orders", "place", "MNQ", "--side", "buy", "--type", "limit", "--limit-price", limitPrice, "--json")
+    ])
+    expect(closeAgain.code).toBe(3)
+    expect(closeAgain.stderr).toMatch(/no open MNQ\w+ position on account PRAC-V2-DEMO-1/)
+    expect(offGrid.code).toBe(2)
+    expect(offGrid.stderr).toContain("the nearest valid prices are 100.00 and 100.25")
+
+    // cancel --all shows each order as it is after the cancel.
+    const second = json(secondRun)
+    const all = json(await cli("orders", "cancel", "--all", "--symbol", "MNQ", "--json"))
+    expect(all.cancelled.find((o: any) => o.id === second.orderId)).toMatchObject({
+      status: "Cancelled",
+      statusCode: 3
+    })
+
     const [flat, trades, tradesJson] = await Promise.all([
       cli("positions", "--json"),
       cli("trades"),
@@ -392,6 +455,39 @@ describe("failures", SUBPROCESS, () => {
     expect(unknown.stderr).toContain('Unknown subcommand "frobnicate"')
   })
 
+  it.concurrent("argument errors name the flag, are checked before any download, and are JSON under --json", async () => {
+    const [missingSide, badOut, badTz, badEvery, futureStart, noPosition] = await Promise.all([
+      cli("orders", "place", "MNQ", "--json"),
+      cli("bars", "MNQ", "--out", "/proc/nope/x.arrow"),
+      cli("accounts", "--tz", "Mars/Olympus"),
+      cli("bars", "MNQ", "--every", "100000", "--json"),
+      cli("bars", "MNQ", "--start", "2999-01-01"),
+      cli("positions", "close", "MES", "--json")
+    ])
+    expect(missingSide.code).toBe(2)
+    expect(missingSide.stdout).toBe("") // no help text for a script to choke on
+    expect(JSON.parse(missingSide.stderr).error).toMatchObject({
+      tag: "MissingOption",
+      exitCode: 2,
+      message: expect.stringContaining("--side")
+    })
+    expect(badOut.code).toBe(2)
+    expect(badOut.stderr).toContain("--out /proc/nope/x.arrow: the directory /proc/nope does not exist")
+    expect(badOut.stderr).not.toContain("FileSystem")
+    expect(badTz.code).toBe(2)
+    expect(badTz.stderr).toContain("--tz Mars/Olympus is an unknown time zone")
+    expect(badTz.stderr).not.toContain("environment")
+    expect(badEvery.code).toBe(2)
+    expect(JSON.parse(badEvery.stderr).error.message).toBe("--every 100000 is out of range for --unit minute")
+    expect(futureStart.code).toBe(2)
+    expect(futureStart.stderr).toContain("--start is in the future")
+    expect(noPosition.code).toBe(3)
+    expect(JSON.parse(noPosition.stderr).error).toMatchObject({
+      tag: "NotFound",
+      message: expect.stringMatching(/^no open MES\w+ position on account PRAC-V2-DEMO-1$/)
+    })
+  })
+
   it("--help (the bin, a subprocess) lists every command and exits 0", async () => {
     const r = await spawnCli(["--help"], {}, dir)
     expect(r.code).toBe(0)
@@ -400,6 +496,9 @@ describe("failures", SUBPROCESS, () => {
     }
     for (const flag of ["--json", "--firm", "--api-url", "--account", "--tz"]) expect(r.stdout).toContain(flag)
     expect(r.stdout).not.toMatch(/--username|--api-key/)
+    const bars = await cli("bars", "--help")
+    expect(bars.stdout).toMatch(/--unit .*\(default: minute\)/)
+    expect(bars.stdout).toMatch(/--every .*\(default: 1\)/)
   })
 
   it("the bin (a subprocess) logs in and lists the accounts, and a bad key exits 4", async () => {

@@ -148,6 +148,20 @@ export const RetrieveBarsRequest = Schema.Struct({
 }).annotate({ identifier: "RetrieveBarsRequest" })
 export const RetrieveBarsResponse = response("RetrieveBarsResponse", { bars: Schema.Array(Bar) })
 
+/**
+ * The largest `unitNumber` per unit (AggregateBarUnit 1 Second … 6 Month): a bar of at most ~10 years.
+ * The Gateway's own range is undocumented (UnitNumberInvalid, §4.3); the simulator refuses past these
+ * and the CLI checks them before sending, so a typo is caught locally instead of as a Gateway code.
+ */
+export const maxUnitNumber: Readonly<Record<number, number>> = {
+  1: 86_400,
+  2: 43_200,
+  3: 8_760,
+  4: 3_660,
+  5: 520,
+  6: 120
+}
+
 // Orders (§4.4)
 export const PlaceOrderRequest = Schema.Struct({
   accountId: Id,

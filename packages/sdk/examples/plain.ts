@@ -1,4 +1,4 @@
-import { OrderStatus, ProjectXClient } from "@projectx-effect/sdk/promise"
+import { nameOf, OrderStatus, ProjectXClient } from "@projectx-effect/sdk/promise"
 
 await using client = await ProjectXClient.fromEnv()
 const account = await client.accounts.selected()
@@ -6,5 +6,5 @@ const contract = await client.instruments.resolve("MNQ")
 const bars = await client.marketData.bars({ contractId: contract.id, unit: "minute", unitNumber: 5, days: 5 })
 console.log(`${account.name}: ${bars.numRows} bars of ${contract.name}`)
 for await (const order of client.orders.queryStream({ statuses: [OrderStatus.Open] })) {
-  console.log(order.id, order.status)
+  console.log(order.id, nameOf(OrderStatus, order.status)) // "Open", not 1
 }

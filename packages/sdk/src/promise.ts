@@ -65,7 +65,14 @@ export type {
   PlaceOrderInput,
   ProbeReport
 }
-export { AggregateBarUnit, OrderSide, OrderStatus, OrderType, PositionType } from "@projectx-effect/gateway/Enums"
+export {
+  AggregateBarUnit,
+  nameOf,
+  OrderSide,
+  OrderStatus,
+  OrderType,
+  PositionType
+} from "@projectx-effect/gateway/Enums"
 export * from "./client/publicErrors.ts"
 
 /** Per-call options. */

@@ -233,16 +233,29 @@ describe("Bars.toRows and Bars.toCsv", () => {
     ])
   })
 
-  it("writes ISO timestamps at the zone's offset, across a DST change", () => {
+  it("writes UTC timestamps with a Z by default: one offset for the column, across a DST change", () => {
     // US DST began 2025-03-09 at 02:00 CST = 08:00 UTC.
     const start = Date.UTC(2025, 2, 9, 7, 59)
     const rows = [0, 1].map((i) => ({ t: start + i * MINUTE, o: 1, h: 2, l: 0.5, c: 1.25, v: 7 }))
     expect(Bars.toCsv(Bars.toTable(columnsOf(rows)))).toBe(
       "timestamp,open,high,low,close,volume\n" +
+        "2025-03-09T07:59:00Z,1,2,0.5,1.25,7\n" +
+        "2025-03-09T08:00:00Z,1,2,0.5,1.25,7\n"
+    )
+    const withMillis = Bars.toTable(columnsOf([{ t: start + 250, o: 1, h: 2, l: 0.5, c: 1.25, v: 7 }]))
+    expect(Bars.toCsv(withMillis, { header: false })).toBe("2025-03-09T07:59:00.250Z,1,2,0.5,1.25,7\n")
+  })
+
+  it("writes ISO timestamps at the zone's offset on request, across a DST change", () => {
+    const start = Date.UTC(2025, 2, 9, 7, 59)
+    const rows = [0, 1].map((i) => ({ t: start + i * MINUTE, o: 1, h: 2, l: 0.5, c: 1.25, v: 7 }))
+    expect(Bars.toCsv(Bars.toTable(columnsOf(rows)), { timestamps: "offset" })).toBe(
+      "timestamp,open,high,low,close,volume\n" +
         "2025-03-09T01:59:00-06:00,1,2,0.5,1.25,7\n" +
         "2025-03-09T03:00:00-05:00,1,2,0.5,1.25,7\n"
     )
-    expect(Bars.toCsv(Bars.toTable(columnsOf(rows), { timeZone: "Asia/Kolkata" }), { header: false })).toBe(
+    const kolkata = Bars.toTable(columnsOf(rows), { timeZone: "Asia/Kolkata" })
+    expect(Bars.toCsv(kolkata, { header: false, timestamps: "offset" })).toBe(
       "2025-03-09T13:29:00+05:30,1,2,0.5,1.25,7\n2025-03-09T13:30:00+05:30,1,2,0.5,1.25,7\n"
     )
     expect(Bars.toCsv(Bars.empty())).toBe("timestamp,open,high,low,close,volume\n")

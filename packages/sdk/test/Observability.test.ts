@@ -54,7 +54,11 @@ describe("traces and metrics", () => {
         // no token anywhere
         expect(JSON.stringify(spans)).not.toMatch(/eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\./)
         const names = new Set(receiver.metrics().map((m) => m.name))
-        for (const name of ["projectx_requests_total", "projectx_request_duration_ms", "projectx_cache_misses_total"]) {
+        for (const name of [
+          "projectx_requests_total",
+          "projectx_request_duration_seconds",
+          "projectx_cache_misses_total"
+        ]) {
           expect(names, name).toContain(name)
         }
       }).pipe(Effect.scoped)

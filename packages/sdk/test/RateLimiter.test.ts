@@ -482,15 +482,16 @@ describe("RateLimiter", () => {
         // The Metrics module's helper records into the very same series.
         yield* Metrics.recordRateLimiterWait("history", 0)
         const snapshot = yield* Metric.snapshot
-        expect(snapshot.filter((m) => m.id === "projectx_ratelimiter_wait_ms")).toHaveLength(1)
+        expect(snapshot.filter((m) => m.id === "projectx_ratelimiter_wait_seconds")).toHaveLength(1)
         const stateOf = <S>(id: string): S => {
           const metric = snapshot.find((m) => m.id === id && m.attributes?.["bucket"] === "history")
           expect(metric).toBeDefined()
           return metric!.state as S
         }
-        const waits = stateOf<Metric.HistogramState>("projectx_ratelimiter_wait_ms")
+        // In seconds, Prometheus' base unit.
+        const waits = stateOf<Metric.HistogramState>("projectx_ratelimiter_wait_seconds")
         expect(waits.count).toBe(3)
-        expect(waits.sum).toBe(2_000)
+        expect(waits.sum).toBe(2)
         expect(stateOf<Metric.CounterState<number>>("projectx_ratelimiter_acquires_total").count).toBe(2)
         expect(stateOf<Metric.GaugeState<number>>("projectx_ratelimiter_queue_length").value).toBe(0)
       }).pipe(Effect.provideService(Metric.MetricRegistry, new Map()))

@@ -145,10 +145,10 @@ describe("Telemetry.layerOtlp", () => {
           timeUnixNano: requests!.dataPoints[0]!.timeUnixNano
         }
       ])
-      const latency = receiver.latestMetrics().get("projectx_request_duration_ms")
+      const latency = receiver.latestMetrics().get("projectx_request_duration_seconds")
       assert.strictEqual(latency?.type, "histogram")
       assert.strictEqual(latency?.dataPoints[0]?.count, 1)
-      assert.strictEqual(latency?.dataPoints[0]?.sum, 12)
+      assert.strictEqual(latency?.dataPoints[0]?.sum, 0.012)
     }).pipe(Effect.provide(Layer.merge(OtlpReceiver.layer, Upstream.layer)))
   )
 
@@ -390,8 +390,11 @@ describe("Telemetry.layerPrometheus", () => {
       const text = yield* Effect.promise(() => response.text())
       assert.include(text, "# TYPE projectx_requests_total counter")
       assert.include(text, 'projectx_requests_total{endpoint="Order/place",outcome="success"} 1')
-      assert.include(text, "# TYPE projectx_request_duration_ms histogram")
-      assert.include(text, 'projectx_request_duration_ms_bucket{endpoint="Order/place",le="50"} 1')
+      // Base units (seconds) and no unit abbreviation: what `promtool check metrics` asks for.
+      assert.include(text, "# TYPE projectx_request_duration_seconds histogram")
+      assert.include(text, 'projectx_request_duration_seconds_bucket{endpoint="Order/place",le="0.05"} 1')
+      assert.include(text, 'projectx_request_duration_seconds_sum{endpoint="Order/place"} 0.03')
+      assert.notMatch(text, /^projectx_\w+_ms(_|\s|\{)/m)
       assert.include(text, 'projectx_rate_limited_total{endpoint="History/retrieveBars",bucket="history"} 1')
       assert.include(text, 'projectx_breaker_transitions_total{group="orders",from="closed",to="open"} 1')
       const recorder = yield* SpanRecorder.SpanRecorder

@@ -1,55 +1,109 @@
 /**
- * `projectx bars <symbol>`: historical bars as a table, JSON, an Arrow IPC file or CSV. A range that
+ * `projectx bars <symbol>`: historical bars as a table, JSON, a Parquet or Arrow IPC file, or CSV. A range that
  * needs more than one Gateway request shows a progress bar on stderr (TTY only); the summary line
  * goes to stderr too, so stdout stays clean for pipes. A range above the SDK's request cap shows its
  * estimate and runs only with `--yes`.
  */
-import { Bars, Instruments, MarketData } from "@projectx-effect/sdk"
-import { Effect, FileSystem, Option } from "effect"
+import { AggregateBarUnit, maxUnitNumber } from "@projectx-effect/gateway"
+import { Bars, Instruments, MarketData, ProjectXConfig, RateLimiter } from "@projectx-effect/sdk"
+import { Clock, DateTime, Duration, Effect, FileSystem, Fiber, Option, Schedule } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { checkDestination, encode, formatNames, type OutFormat } from "../DataFiles.ts"
 import { UsageError } from "../Failure.ts"
 import {
   formatCount,
   formatDuration,
   formatTime,
   note,
+  type Progress,
   print,
   printJson,
   progressBar,
   stderrPaint,
-  stdoutPaint
+  stdoutPaint,
+  waitText
 } from "../Output.ts"
-import { Json, withSdk } from "../Settings.ts"
+import { Json, withSdk, withShownDefault } from "../Settings.ts"
+import { parseInstant } from "../Time.ts"
 import { barsJson, barsTable } from "../Views.ts"
 
 const units = ["second", "minute", "hour", "day", "week", "month"] as const
+type Unit = (typeof units)[number]
 
-/** An ISO-8601 instant or date ("2025-11-19", "2025-11-19T14:30:00Z"); a bare date is midnight UTC. */
-export const parseInstant = (flag: string, text: string): Effect.Effect<Date, UsageError> => {
-  const ms = Date.parse(text)
-  return Number.isFinite(ms)
-    ? Effect.succeed(new Date(ms))
+const unitCode: Record<Unit, number> = {
+  second: AggregateBarUnit.Second,
+  minute: AggregateBarUnit.Minute,
+  hour: AggregateBarUnit.Hour,
+  day: AggregateBarUnit.Day,
+  week: AggregateBarUnit.Week,
+  month: AggregateBarUnit.Month
+}
+
+/** `--every` within the Gateway's range for the unit (a bar of at most ~10 years), checked before any request. */
+export const checkEvery = (unit: Unit, every: number): UsageError | undefined => {
+  const max = maxUnitNumber[unitCode[unit]] ?? 1
+  return every >= 1 && every <= max
+    ? undefined
+    : new UsageError({
+        message: `--every ${every} is out of range for --unit ${unit}`,
+        hint: `use 1 to ${formatCount(max)} ${unit}s per bar`
+      })
+}
+
+/** A `--start`/`--end` value: ISO-8601, read in the display zone when it has no offset. */
+const instantFlag = (flag: string, text: string, zone: string): Effect.Effect<number, UsageError> => {
+  const ms = parseInstant(text, zone)
+  return ms !== undefined
+    ? Effect.succeed(ms)
     : Effect.fail(
         new UsageError({
           message: `--${flag} ${JSON.stringify(text)} is not a date`,
-          hint: "use ISO-8601, e.g. 2025-11-19 or 2025-11-19T14:30:00Z"
+          hint: `use ISO-8601: 2025-11-19 (midnight in ${zone}), 2025-11-19T09:30 (in ${zone}) or 2025-11-19T15:30:00Z`
         })
       )
 }
 
-type OutFormat = "arrow" | "csv"
-
-const outFormat = (path: string): Effect.Effect<OutFormat, UsageError> => {
-  const lower = path.toLowerCase()
-  if (/\.(arrow|feather|ipc)$/.test(lower)) return Effect.succeed("arrow")
-  if (lower.endsWith(".csv")) return Effect.succeed("csv")
-  return Effect.fail(
-    new UsageError({
-      message: `--out ${path}: unknown file type`,
-      hint: "end the name in .arrow (Arrow IPC file, for Polars, pandas, DuckDB) or .csv"
+/** The range flags as instants, refused here (naming the right flag) when they cannot make a range. */
+export const checkRange = (
+  start: number | undefined,
+  end: number | undefined,
+  now: number,
+  zone: string
+): UsageError | undefined => {
+  const shown = (ms: number) => `${formatTime(ms, zone)} ${zone}`
+  if (start !== undefined && start >= now) {
+    return new UsageError({
+      message: `--start is in the future (${shown(start)})`,
+      hint: "give a --start in the past, or --days N for the last N days"
     })
-  )
+  }
+  if (start !== undefined && end !== undefined && start >= end) {
+    return new UsageError({
+      message: `--start (${shown(start)}) is not before --end (${shown(end)})`,
+      hint: "swap them, or move --end later"
+    })
+  }
+  return undefined
 }
+
+/**
+ * Says on the progress bar when the history bucket holds the next request back, and for how long, so a
+ * bar that stops for 20 s does not look hung. Polls the limiter's state once a second.
+ */
+const watchLimiter = (progress: Progress) =>
+  Effect.gen(function* () {
+    const limiter = yield* RateLimiter.RateLimiter
+    const check = Effect.gen(function* () {
+      const state = yield* limiter.state("history")
+      const waitMs = DateTime.toEpochMillis(state.nextAvailableAt) - (yield* Clock.currentTimeMillis)
+      progress.waiting(
+        state.queued > 0 && waitMs >= 1000
+          ? waitText(waitMs, "history", state.limit, Duration.toMillis(state.window))
+          : undefined
+      )
+    })
+    return yield* Effect.repeat(check, Schedule.spaced("1 second"))
+  })
 
 export const bars = Command.make(
   "bars",
@@ -57,22 +111,21 @@ export const bars = Command.make(
     symbol: Argument.String("symbol").pipe(
       Argument.withDescription("A root (MNQ, NQ, ES), a contract name (MNQZ5) or a contract id")
     ),
-    unit: Flag.Literals("unit", units).pipe(Flag.withDescription("Bar unit"), Flag.withDefault("minute" as const)),
-    every: Flag.Int("every").pipe(
-      Flag.withDescription("Units per bar: --unit minute --every 5 gives 5-minute bars"),
-      Flag.withDefault(1)
-    ),
+    unit: Flag.Literals("unit", units).pipe(withShownDefault("Bar unit", "minute")),
+    every: Flag.Int("every").pipe(withShownDefault("Units per bar: --unit minute --every 5 gives 5-minute bars", 1)),
     days: Flag.Finite("days").pipe(
       Flag.withDescription("How many days back from --end (default 1 when --start is not given)"),
       Flag.optional
     ),
     start: Flag.String("start").pipe(
-      Flag.withDescription("Range start, ISO-8601"),
+      Flag.withDescription(
+        "Range start, ISO-8601; without an offset it is read in --tz (2025-11-17 is midnight there)"
+      ),
       Flag.withMetavar("time"),
       Flag.optional
     ),
     end: Flag.String("end").pipe(
-      Flag.withDescription("Range end, ISO-8601 (default: now)"),
+      Flag.withDescription("Range end, ISO-8601, read like --start (default: now)"),
       Flag.withMetavar("time"),
       Flag.optional
     ),
@@ -86,7 +139,7 @@ export const bars = Command.make(
       Flag.withDefault(false)
     ),
     out: Flag.String("out").pipe(
-      Flag.withDescription("Write to a file: .arrow (Arrow IPC file) or .csv"),
+      Flag.withDescription("Write to a file: .parquet, .arrow (Arrow IPC file) or .csv (timestamps in UTC)"),
       Flag.withMetavar("file"),
       Flag.optional
     )
@@ -95,17 +148,24 @@ export const bars = Command.make(
     withSdk(
       Effect.gen(function* () {
         const json = yield* Json
-        const start = Option.isSome(input.start) ? yield* parseInstant("start", input.start.value) : undefined
-        const end = Option.isSome(input.end) ? yield* parseInstant("end", input.end.value) : undefined
+        const zone = (yield* ProjectXConfig.ProjectXConfig).timeZone
+        const everyError = checkEvery(input.unit, input.every)
+        if (everyError !== undefined) return yield* everyError
+        const start = Option.isSome(input.start) ? yield* instantFlag("start", input.start.value, zone) : undefined
+        const end = Option.isSome(input.end) ? yield* instantFlag("end", input.end.value, zone) : undefined
+        const rangeError = checkRange(start, end, yield* Clock.currentTimeMillis, zone)
+        if (rangeError !== undefined) return yield* rangeError
         const days = Option.getOrUndefined(input.days) ?? (start === undefined ? 1 : undefined)
-        const format = Option.isSome(input.out) ? yield* outFormat(input.out.value) : undefined
+        const format: OutFormat | undefined = Option.isSome(input.out)
+          ? yield* checkDestination(input.out.value)
+          : undefined
         let request: MarketData.BarsRequest = {
           symbol: input.symbol,
           unit: input.unit,
           unitNumber: input.every,
           includePartialBar: input.partial,
-          ...(start === undefined ? {} : { start }),
-          ...(end === undefined ? {} : { end }),
+          ...(start === undefined ? {} : { start: new Date(start) }),
+          ...(end === undefined ? {} : { end: new Date(end) }),
           ...(days === undefined ? {} : { days }),
           ...(Option.isSome(input.limit) ? { limit: input.limit.value } : {})
         }
@@ -129,6 +189,7 @@ export const bars = Command.make(
         const progress = plan.chunks.length > 1 ? progressBar("bars") : undefined
         progress?.update(0, plan.chunks.length, 0)
         const started = performance.now()
+        const watcher = progress === undefined ? undefined : yield* Effect.forkChild(watchLimiter(progress))
         const table = yield* md
           .bars({
             ...request,
@@ -136,40 +197,46 @@ export const bars = Command.make(
               if (!p.fromCache) progress?.update(p.requestsDone, p.requestsTotal, p.bars)
             }
           })
-          .pipe(Effect.ensuring(Effect.sync(() => progress?.done())))
+          .pipe(
+            Effect.ensuring(
+              Effect.andThen(
+                watcher === undefined ? Effect.void : Fiber.interrupt(watcher),
+                Effect.sync(() => progress?.done())
+              )
+            )
+          )
         const elapsed = performance.now() - started
-        const zone = Bars.timeZone(table)
+        const tableZone = Bars.timeZone(table)
         const summary = `${formatCount(table.numRows)} bars · ${contract.name} · ${input.every} ${input.unit} · ${formatTime(
           plan.start,
-          zone
-        )} → ${formatTime(plan.end, zone)} (${zone}) · ${plan.chunks.length} request${plan.chunks.length === 1 ? "" : "s"} · ${formatDuration(elapsed)}`
+          tableZone
+        )} → ${formatTime(plan.end, tableZone)} (${tableZone}) · ${plan.chunks.length} request${plan.chunks.length === 1 ? "" : "s"} · ${formatDuration(elapsed)}`
 
         if (Option.isSome(input.out) && format !== undefined) {
           const path = input.out.value
           const fs = yield* FileSystem.FileSystem
-          const bytes =
-            format === "arrow" ? Bars.toIPC(table, { format: "file" }) : new TextEncoder().encode(Bars.toCsv(table))
+          const bytes = encode(table, format)
           yield* fs.writeFile(path, bytes)
           if (json) {
             return yield* printJson({
               file: path,
-              format: format === "arrow" ? "arrow-ipc-file" : "csv",
+              format: format === "arrow" ? "arrow-ipc-file" : format,
               rows: table.numRows,
               bytes: bytes.byteLength,
               contractId: contract.id,
-              timeZone: zone,
+              timeZone: tableZone,
               start: new Date(plan.start),
               end: new Date(plan.end)
             })
           }
           yield* print(
-            `Wrote ${formatCount(table.numRows)} bars to ${path} (${format === "arrow" ? "Arrow IPC file" : "CSV"}, ${formatCount(bytes.byteLength)} bytes)\n`
+            `Wrote ${formatCount(table.numRows)} bars to ${path} (${formatNames[format]}, ${formatCount(bytes.byteLength)} bytes)\n`
           )
           return yield* note(stderrPaint().dim(summary))
         }
         const rows = Bars.toRows(table)
-        if (json) return yield* printJson(barsJson(rows, zone))
-        yield* print(barsTable(rows, contract.tickSize, zone, stdoutPaint()))
+        if (json) return yield* printJson(barsJson(rows, tableZone))
+        yield* print(barsTable(rows, contract.tickSize, tableZone, stdoutPaint()))
         yield* note(stderrPaint().dim(summary))
       })
     )
@@ -177,13 +244,14 @@ export const bars = Command.make(
   Command.withDescription(
     "Historical bars for a symbol. Give --days, or --start [--end]. Ranges beyond 20,000 bars are split into several requests (with a progress bar on a terminal)."
   ),
-  Command.withShortDescription("Download historical bars (table, JSON, Arrow, CSV)"),
+  Command.withShortDescription("Download historical bars (table, JSON, Parquet, Arrow, CSV)"),
   Command.withExamples([
     { command: "projectx bars MNQ --unit minute --every 5 --days 5", description: "five days of 5-minute bars" },
     {
-      command: "projectx bars ES --unit hour --start 2025-01-01 --end 2025-06-30 --out es.arrow",
-      description: "an Arrow file for Polars, pandas or DuckDB"
+      command: "projectx bars ES --unit hour --start 2025-01-01 --end 2025-06-30 --out es.parquet",
+      description: "a Parquet file for DuckDB, pandas, Polars or Spark"
     },
+    { command: "projectx bars MES --days 5 --out mes.arrow", description: "an Arrow IPC file" },
     { command: "projectx bars NQ --unit day --days 365 --out nq.csv", description: "a year of daily bars as CSV" }
   ])
 )

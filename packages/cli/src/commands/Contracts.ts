@@ -4,7 +4,7 @@ import { Effect } from "effect"
 import { Argument, Command } from "effect/cli"
 import { print, printJson, stdoutPaint } from "../Output.ts"
 import { Json, withSdk } from "../Settings.ts"
-import { contractDetails, contractsTable } from "../Views.ts"
+import { contractDetails, contractsTable, sortContracts } from "../Views.ts"
 
 const search = Command.make(
   "search",
@@ -12,13 +12,13 @@ const search = Command.make(
   ({ text }) =>
     withSdk(
       Effect.gen(function* () {
-        const found = yield* (yield* Instruments.Instruments).search(text)
+        const found = sortContracts(yield* (yield* Instruments.Instruments).search(text))
         if (yield* Json) return yield* printJson(found)
         yield* print(contractsTable(found, stdoutPaint()))
       })
     )
 ).pipe(
-  Command.withDescription("Search contracts by text (the Gateway's match, at most 20)."),
+  Command.withDescription("Search contracts by text (the Gateway's match, at most 20), listed by root, then expiry."),
   Command.withShortDescription("Search contracts by text")
 )
 

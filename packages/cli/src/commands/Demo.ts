@@ -35,7 +35,7 @@ import {
   stdoutPaint,
   wantsColor
 } from "../Output.ts"
-import { otlpOptions, TimeZone, telemetryLayer } from "../Settings.ts"
+import { otlpOptions, TimeZone, telemetryLayer, withShownDefault } from "../Settings.ts"
 import * as Waterfall from "../Waterfall.ts"
 import {
   accountsTable,
@@ -281,19 +281,24 @@ const program = (symbol: string, timeZone: string, p: Paint) =>
         const c = yield* needs(contract, "the contract from the resolve step")
         yield* needs(placedId, "the order from the order step")
         const orders = yield* Orders.Orders
-        yield* (yield* Positions.Positions).close(c.id)
-        // The Gateway may cancel an OCO bracket itself once the position is flat; cancel what is left.
-        const report = yield* orders.cancelAll({ contractId: c.id })
-        if (report.failed.length > 0) {
-          return yield* Effect.fail(new Missing(report.failed.map((f) => f.error.message).join("; ")))
+        // Position/closeContract leaves the bracket children working (a stray stop would reopen a
+        // position); Positions.close cancels them itself and says which.
+        const cleanup = yield* (yield* Positions.Positions).close(c.id)
+        if (cleanup.bracketsFailed.length > 0 || cleanup.bracketLookupError !== undefined) {
+          const errors = [
+            ...cleanup.bracketsFailed.map((f) => f.error.message),
+            ...(cleanup.bracketLookupError === undefined ? [] : [cleanup.bracketLookupError.message])
+          ]
+          return yield* Effect.fail(new Missing(errors.join("; ")))
         }
         const children = (yield* orders.search()).filter((o) => o.parentOrderId === placedId)
         const statuses = children.map((o) => `${o.id} ${nameOf(OrderStatus, o.status)}`).join(", ")
+        const cancelled = cleanup.bracketsCancelled.map((o) => o.id)
         yield* say(
           `Closed ${c.name} at market (Position/closeContract). Bracket: ${statuses || "none"}${
-            report.cancelled.length > 0
-              ? ` (${report.cancelled.length} cancelled by us)`
-              : " (cancelled by the Gateway when the position went flat)"
+            cancelled.length > 0
+              ? ` (the SDK cancelled ${cancelled.join(", ")}: the Gateway leaves a closed position's bracket working)`
+              : ""
           }.`
         )
       })
@@ -386,7 +391,7 @@ const run = (symbol: string, timeZone: string | undefined, faults: ReadonlyArray
 export const demo = Command.make(
   "demo",
   {
-    symbol: Flag.String("symbol").pipe(Flag.withDescription("The root to trade"), Flag.withDefault("MNQ")),
+    symbol: Flag.String("symbol").pipe(withShownDefault("The root to trade", "MNQ")),
     // For tests: fault rules for the embedded simulator (JSON, see the simulator's README).
     simFaults: Flag.String("sim-faults").pipe(Flag.withHidden, Flag.optional)
   },

@@ -8,9 +8,9 @@ import { Instruments, Orders, ProjectXConfig } from "@projectx-effect/sdk"
 import { Clock, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { ExitCode, Reported, UsageError } from "../Failure.ts"
-import { formatCount, keyValues, note, print, printJson, stdoutPaint } from "../Output.ts"
-import { Json, withSdk } from "../Settings.ts"
-import { contractsFor, ordersTable } from "../Views.ts"
+import { formatCount, formatPrice, keyValues, note, print, printJson, stdoutPaint } from "../Output.ts"
+import { Json, withSdk, withShownDefault } from "../Settings.ts"
+import { contractsFor, orderJson, ordersTable } from "../Views.ts"
 
 /** An optional price flag (`--limit-price 21000.25`). */
 const priceFlag = (name: string, description: string) =>
@@ -28,7 +28,7 @@ const need = (value: Option.Option<number>, flag: string, type: string) =>
 /** Prints orders as a table (tick precision from their contracts) or JSON. */
 export const showOrders = (orders: ReadonlyArray<Order>) =>
   Effect.gen(function* () {
-    if (yield* Json) return yield* printJson(orders)
+    if (yield* Json) return yield* printJson(orders.map(orderJson))
     const config = yield* ProjectXConfig.ProjectXConfig
     const contracts = yield* contractsFor(orders.map((o) => o.contractId))
     yield* print(ordersTable(orders, contracts, config.timeZone, stdoutPaint()))
@@ -43,6 +43,47 @@ const recent = (days: number) =>
     return [...list].sort((a, b) => b.creationTimestamp.getTime() - a.creationTimestamp.getTime() || b.id - a.id)
   })
 
+/**
+ * A price off the contract's tick grid, refused with the two nearest valid prices (the SDK would refuse it
+ * too, but in terms of its API): `--limit-price 100.1` on MNQ → "use 100.00 or 100.25".
+ */
+export const offGrid = (
+  flag: string,
+  price: number,
+  contract: { readonly name: string; readonly tickSize: number }
+): UsageError | undefined => {
+  if (Orders.isAligned(price, contract.tickSize)) return undefined
+  const below = formatPrice(Orders.roundToTick(price, contract.tickSize, "down"), contract.tickSize)
+  const above = formatPrice(Orders.roundToTick(price, contract.tickSize, "up"), contract.tickSize)
+  return new UsageError({
+    message: `--${flag} ${price} is not on ${contract.name}'s price grid (tick size ${formatPrice(contract.tickSize, contract.tickSize)})`,
+    hint: `the nearest valid prices are ${below} and ${above}`
+  })
+}
+
+/** Refuses the first off-grid price flag of an order on `contractId`. */
+const checkGrid = (contractId: string, prices: ReadonlyArray<readonly [string, Option.Option<number>]>) =>
+  Effect.gen(function* () {
+    const given = prices.flatMap(([flag, value]) => (Option.isSome(value) ? [[flag, value.value] as const] : []))
+    if (given.length === 0) return
+    const contract = yield* (yield* Instruments.Instruments).resolve(contractId)
+    for (const [flag, price] of given) {
+      const error = offGrid(flag, price, contract)
+      if (error !== undefined) return yield* error
+    }
+  })
+
+/** The cancelled orders read back (one search over their creation window), in the report's order. */
+const afterCancel = (cancelled: ReadonlyArray<Order>) =>
+  Effect.gen(function* () {
+    if (cancelled.length === 0) return []
+    const now = yield* Clock.currentTimeMillis
+    const since = Math.min(...cancelled.map((o) => o.creationTimestamp.getTime()))
+    const found = yield* (yield* Orders.Orders).search({ start: new Date(since - 60_000), end: new Date(now + 60_000) })
+    const byId = new Map(found.map((o) => [o.id, o]))
+    return cancelled.map((o) => byId.get(o.id) ?? o)
+  })
+
 const place = Command.make(
   "place",
   {
@@ -50,8 +91,8 @@ const place = Command.make(
       Argument.withDescription("A root (MNQ: its front month), a contract name or id")
     ),
     side: Flag.Literals("side", ["buy", "sell"] as const).pipe(Flag.withDescription("buy (long) or sell (short)")),
-    size: Flag.Int("size").pipe(Flag.withDescription("Contracts"), Flag.withDefault(1)),
-    type: Flag.Literals("type", types).pipe(Flag.withDescription("Order type"), Flag.withDefault("market" as const)),
+    size: Flag.Int("size").pipe(withShownDefault("Contracts", 1)),
+    type: Flag.Literals("type", types).pipe(withShownDefault("Order type", "market")),
     limitPrice: priceFlag("limit-price", "For --type limit"),
     stopPrice: priceFlag("stop-price", "For --type stop"),
     trailPrice: priceFlag("trail-price", "For --type trailing-stop: the level the stop starts at"),
@@ -107,11 +148,18 @@ const place = Command.make(
             order = { ...common, type: "joinAsk" }
             break
         }
+        yield* checkGrid(input.symbol, [
+          ["limit-price", input.limitPrice],
+          ["stop-price", input.stopPrice],
+          ["trail-price", input.trailPrice]
+        ])
         const orders = yield* Orders.Orders
         const placed = yield* orders.place(order)
         const entry = placed.order ?? (yield* orders.byId(placed.orderId, placed.accountId))
         const children = (yield* recent(1)).filter((o) => o.parentOrderId === placed.orderId)
-        if (yield* Json) return yield* printJson({ ...placed, order: entry, children })
+        if (yield* Json) {
+          return yield* printJson({ ...placed, order: orderJson(entry), children: children.map(orderJson) })
+        }
         const p = stdoutPaint()
         yield* print(
           keyValues(
@@ -171,9 +219,16 @@ const modify = Command.make(
           })
         }
         const orders = yield* Orders.Orders
+        if (Option.isSome(input.limitPrice) || Option.isSome(input.stopPrice) || Option.isSome(input.trailPrice)) {
+          yield* checkGrid((yield* orders.byId(input.orderId)).contractId, [
+            ["limit-price", input.limitPrice],
+            ["stop-price", input.stopPrice],
+            ["trail-price", input.trailPrice]
+          ])
+        }
         yield* orders.modify({ orderId: input.orderId, ...changes })
         const after = yield* orders.byId(input.orderId)
-        if (yield* Json) return yield* printJson({ modified: input.orderId, order: after })
+        if (yield* Json) return yield* printJson({ modified: input.orderId, order: orderJson(after) })
         yield* print(`Modified order ${input.orderId}\n\n`)
         yield* showOrders([after])
       })
@@ -206,15 +261,21 @@ const cancel = Command.make(
             ? (yield* (yield* Instruments.Instruments).resolve(input.symbol.value)).id
             : undefined
           const report = yield* orders.cancelAll(contractId === undefined ? {} : { contractId })
+          // The report holds the orders as they were before the cancel: show them as they are now.
+          const after = yield* afterCancel(report.cancelled)
           if (json) {
             return yield* printJson({
-              cancelled: report.cancelled,
-              failed: report.failed.map((f) => ({ order: f.order, error: f.error.message }))
+              cancelled: after.map(orderJson),
+              failed: report.failed.map((f) => ({ order: orderJson(f.order), error: f.error.message }))
             })
           }
           yield* print(
             `Cancelled ${formatCount(report.cancelled.length)} order${report.cancelled.length === 1 ? "" : "s"}\n`
           )
+          if (after.length > 0) {
+            yield* print("\n")
+            yield* showOrders(after)
+          }
           for (const f of report.failed) yield* note(`Could not cancel order ${f.order.id}: ${f.error.message}`)
           if (report.failed.length > 0) {
             return yield* new Reported({
@@ -242,7 +303,7 @@ const cancel = Command.make(
 
 const list = Command.make(
   "list",
-  { days: Flag.Finite("days").pipe(Flag.withDescription("How many days back"), Flag.withDefault(1)) },
+  { days: Flag.Finite("days").pipe(withShownDefault("How many days back", 1)) },
   ({ days }) => withSdk(Effect.flatMap(recent(days), showOrders))
 ).pipe(
   Command.withDescription("Orders created in the last --days (default 1), any status, newest first."),

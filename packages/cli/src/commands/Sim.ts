@@ -7,14 +7,14 @@ import { Effect } from "effect"
 import { UsageError } from "../Failure.ts"
 import { Command, Flag } from "effect/cli"
 import { keyValues, note, print, printJson, stdoutPaint } from "../Output.ts"
-import { Json } from "../Settings.ts"
+import { Json, withShownDefault } from "../Settings.ts"
 
 export const sim = Command.make(
   "sim",
   {
-    port: Flag.Int("port").pipe(Flag.withDescription("TCP port (0 picks a free one)"), Flag.withDefault(5000)),
-    host: Flag.String("host").pipe(Flag.withDescription("Interface to listen on"), Flag.withDefault("127.0.0.1")),
-    seed: Flag.Int("seed").pipe(Flag.withDescription("Market seed"), Flag.withDefault(42)),
+    port: Flag.Int("port").pipe(withShownDefault("TCP port (0 picks a free one)", 5000)),
+    host: Flag.String("host").pipe(withShownDefault("Interface to listen on", "127.0.0.1")),
+    seed: Flag.Int("seed").pipe(withShownDefault("Market seed", 42)),
     alwaysOpen: Flag.Boolean("always-open").pipe(
       Flag.withDescription(
         "Never close the market; default: CME Globex hours (Sun 17:00 - Fri 16:00 CT, daily halt, CME holidays), as `npm run sim`"

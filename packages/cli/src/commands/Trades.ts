@@ -4,12 +4,12 @@ import { Clock, Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { UsageError } from "../Failure.ts"
 import { print, printJson, stdoutPaint } from "../Output.ts"
-import { Json, withSdk } from "../Settings.ts"
-import { contractsFor, tradesSummary, tradesTable } from "../Views.ts"
+import { Json, withSdk, withShownDefault } from "../Settings.ts"
+import { contractsFor, tradeJson, tradesSummary, tradesTable } from "../Views.ts"
 
 export const trades = Command.make(
   "trades",
-  { days: Flag.Finite("days").pipe(Flag.withDescription("How many days back"), Flag.withDefault(1)) },
+  { days: Flag.Finite("days").pipe(withShownDefault("How many days back", 1)) },
   ({ days }) =>
     withSdk(
       Effect.gen(function* () {
@@ -20,7 +20,7 @@ export const trades = Command.make(
           end: new Date(now)
         })
         const summary = Trades.summarize(fills)
-        if (yield* Json) return yield* printJson({ trades: fills, summary })
+        if (yield* Json) return yield* printJson({ trades: fills.map(tradeJson), summary })
         const config = yield* ProjectXConfig.ProjectXConfig
         const contracts = yield* contractsFor(fills.map((t) => t.contractId))
         const p = stdoutPaint()

@@ -53,7 +53,7 @@ import {
   type Snapshot
 } from "./internal/rateLimitOptions.ts"
 import { SlidingLog } from "./internal/rateLimitLog.ts"
-import { rateLimiterWaitBoundaries, rateLimiterWaitMs } from "../observability/Metrics.ts"
+import { rateLimiterWaitBoundaries, rateLimiterWaitSeconds } from "../observability/Metrics.ts"
 import { makeStoreRedis } from "./internal/rateLimitRedis.ts"
 
 export { RateLimiterError, RateLimitExceeded, RateLimitStoreError }
@@ -328,9 +328,9 @@ const make = Effect.fnUntraced(function* (options: Options = {}) {
   const makeLane = (bucket: Bucket) => {
     const { limit, window } = config[bucket]
     const attributes = { bucket }
-    // The same series as `Metrics.rateLimiterWaitMs{bucket}` (same id, description and boundaries).
-    const waits = Metric.histogram(rateLimiterWaitMs.id, {
-      description: rateLimiterWaitMs.description,
+    // The same series as `Metrics.rateLimiterWaitSeconds{bucket}` (same id, description and boundaries).
+    const waits = Metric.histogram(rateLimiterWaitSeconds.id, {
+      description: rateLimiterWaitSeconds.description,
       boundaries: rateLimiterWaitBoundaries,
       attributes
     })
@@ -355,7 +355,7 @@ const make = Effect.fnUntraced(function* (options: Options = {}) {
       store,
       (waited) => {
         acquires.updateUnsafe(1, context)
-        waits.updateUnsafe(waited, context)
+        waits.updateUnsafe(waited / 1000, context)
       },
       (waiting) => queue.updateUnsafe(waiting, context)
     )

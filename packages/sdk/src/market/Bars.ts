@@ -491,23 +491,42 @@ export const toRows = (table: BarTable): Array<Bar> => {
   return rows
 }
 
+/** Options of {@link toCsv}. */
+export interface CsvOptions {
+  /** Write the header row (default true). */
+  readonly header?: boolean | undefined
+  /**
+   * "utc" (default): `2025-07-18T21:00:00Z`, one offset for the whole column, so pandas'
+   * `parse_dates` gives `datetime64[ns, UTC]` (convert with `.dt.tz_convert(zone)`); "offset": the
+   * table's zone with its offset (`2025-07-18T16:00:00-05:00`), which changes at daylight saving and
+   * leaves pandas with strings.
+   */
+  readonly timestamps?: "utc" | "offset" | undefined
+}
+
+/** Epoch ms as ISO-8601 UTC with a `Z`, milliseconds only when there are some. */
+const isoUtc = (ms: number): string => {
+  const iso = new Date(ms).toISOString()
+  return iso.endsWith(".000Z") ? `${iso.slice(0, -5)}Z` : iso
+}
+
 /**
- * CSV text with a header row; timestamps are ISO-8601 in the table's zone with its offset
- * (`2025-07-18T16:00:00-05:00`), numbers in JavaScript's shortest round-trip form.
+ * CSV text with a header row; timestamps are ISO-8601 in UTC (or, with `timestamps: "offset"`, in
+ * the table's zone with its offset), numbers in JavaScript's shortest round-trip form.
  *
  * @since 0.1.0
  */
-export const toCsv = (table: BarTable, options?: { readonly header?: boolean | undefined }): string => {
+export const toCsv = (table: BarTable, options?: CsvOptions): string => {
   const c = toColumns(table)
-  const offset = makeOffsetLookup(timeZone(table))
+  const offset = options?.timestamps === "offset" ? makeOffsetLookup(timeZone(table)) : undefined
   const n = c.time.length
   const lines = new Array<string>(n + 1)
   let k = 0
   if (options?.header !== false) lines[k++] = COLUMN_NAMES.join(",")
   for (let i = 0; i < n; i++) {
     const t = c.time[i]!
-    lines[k++] =
-      `${formatIsoWithOffset(t, offset(t))},${c.open[i]},${c.high[i]},${c.low[i]},${c.close[i]},${c.volume[i]}`
+    const time = offset === undefined ? isoUtc(t) : formatIsoWithOffset(t, offset(t))
+    lines[k++] = `${time},${c.open[i]},${c.high[i]},${c.low[i]},${c.close[i]},${c.volume[i]}`
   }
   lines.length = k
   return k === 0 ? "" : lines.join("\n") + "\n"

@@ -1,7 +1,8 @@
 /**
  * The SDK's metric instruments, defined once: every service records through the helpers below, and
  * exporters (OTLP, Prometheus, the OpenTelemetry SDK) read the same Effect `Metric` registry. Names
- * follow Prometheus conventions (`_total` counters, unit-suffixed histograms) so both back ends agree.
+ * follow Prometheus conventions (`_total` counters, histograms in base units: seconds) so both back ends
+ * agree and `promtool check metrics` is quiet. Callers pass milliseconds; the snapshot reads them back in ms.
  *
  * @example
  * ```ts
@@ -62,15 +63,18 @@ export type RateLimitBucket = "history" | "general"
 // Instruments
 // ---------------------------------------------------------------------------------------------
 
-/** Request latency buckets (ms): tight around typical Gateway latency, long tail up to 30 s timeouts. */
+/** Request latency buckets (seconds): tight around typical Gateway latency, long tail up to 30 s timeouts. */
 export const requestDurationBoundaries: ReadonlyArray<number> = [
-  5, 10, 25, 50, 75, 100, 150, 250, 500, 750, 1000, 2500, 5000, 10000, 30000
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, 30
 ]
 
-/** Rate-limiter wait buckets (ms): zero-ish waits up to a full 60 s window. */
+/** Rate-limiter wait buckets (seconds): zero-ish waits up to a full 60 s window. */
 export const rateLimiterWaitBoundaries: ReadonlyArray<number> = [
-  1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000
+  0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
 ]
+
+/** Milliseconds as seconds, for the histograms. */
+const toSeconds = (ms: number): number => Math.max(0, ms) / 1000
 
 /** `projectx_requests_total{endpoint, outcome}`: one per logical Gateway call. */
 export const requestsTotal: Metric.Counter<number> = Metric.counter("projectx_requests_total", {
@@ -78,9 +82,9 @@ export const requestsTotal: Metric.Counter<number> = Metric.counter("projectx_re
   incremental: true
 })
 
-/** `projectx_request_duration_ms{endpoint}`: latency of a logical call including retries and waits. */
-export const requestDurationMs: Metric.Histogram<number> = Metric.histogram("projectx_request_duration_ms", {
-  description: "ProjectX Gateway request duration in milliseconds, retries included",
+/** `projectx_request_duration_seconds{endpoint}`: latency of a logical call including retries and waits. */
+export const requestDurationSeconds: Metric.Histogram<number> = Metric.histogram("projectx_request_duration_seconds", {
+  description: "ProjectX Gateway request duration in seconds, retries included",
   boundaries: requestDurationBoundaries
 })
 
@@ -96,9 +100,9 @@ export const rateLimitedTotal: Metric.Counter<number> = Metric.counter("projectx
   incremental: true
 })
 
-/** `projectx_ratelimiter_wait_ms{bucket}`: how long the client-side limiter held a request back. */
-export const rateLimiterWaitMs: Metric.Histogram<number> = Metric.histogram("projectx_ratelimiter_wait_ms", {
-  description: "Time a request waited in the client-side rate limiter, in milliseconds",
+/** `projectx_ratelimiter_wait_seconds{bucket}`: how long the client-side limiter held a request back. */
+export const rateLimiterWaitSeconds: Metric.Histogram<number> = Metric.histogram("projectx_ratelimiter_wait_seconds", {
+  description: "Time a request waited in the client-side rate limiter, in seconds",
   boundaries: rateLimiterWaitBoundaries
 })
 
@@ -129,10 +133,10 @@ export const authRefreshTotal: Metric.Counter<number> = Metric.counter("projectx
 /** Every instrument name, for exporters' allow-lists and tests. */
 export const metricNames = [
   "projectx_requests_total",
-  "projectx_request_duration_ms",
+  "projectx_request_duration_seconds",
   "projectx_retries_total",
   "projectx_rate_limited_total",
-  "projectx_ratelimiter_wait_ms",
+  "projectx_ratelimiter_wait_seconds",
   "projectx_cache_hits_total",
   "projectx_cache_misses_total",
   "projectx_breaker_transitions_total",
@@ -168,7 +172,7 @@ export const recordRequest = (options: {
 }): Effect.Effect<void> =>
   Effect.andThen(
     Metric.update(withLabels(requestsTotal, { endpoint: options.endpoint, outcome: options.outcome }), 1),
-    Metric.update(withLabels(requestDurationMs, { endpoint: options.endpoint }), Math.max(0, options.durationMs))
+    Metric.update(withLabels(requestDurationSeconds, { endpoint: options.endpoint }), toSeconds(options.durationMs))
   )
 
 /** Records one retry attempt; `reason` is the retried error's tag (for example "Transport", "Status503"). */
@@ -184,7 +188,7 @@ export const recordRateLimited = (options: {
 
 /** Records how long the client-side limiter delayed a request (0 when it went straight through). */
 export const recordRateLimiterWait = (bucket: RateLimitBucket | (string & {}), waitMs: number): Effect.Effect<void> =>
-  Metric.update(withLabels(rateLimiterWaitMs, { bucket }), Math.max(0, waitMs))
+  Metric.update(withLabels(rateLimiterWaitSeconds, { bucket }), toSeconds(waitMs))
 
 /** Records a cache hit; `cache` names the cache ("bars" unless said otherwise). */
 export const recordCacheHit = (cache = "bars"): Effect.Effect<void> =>
@@ -279,7 +283,7 @@ export const trackRequest =
 // Reading
 // ---------------------------------------------------------------------------------------------
 
-/** Histogram summary as the snapshot exposes it. */
+/** Histogram summary as the snapshot exposes it: durations in milliseconds (the histograms hold seconds). */
 export interface HistogramSummary {
   readonly count: number
   readonly sum: number
@@ -332,15 +336,19 @@ const label = (snapshot: Metric.Metric.Snapshot, name: string): string => {
 const counterValue = (snapshot: Metric.Metric.Snapshot): number =>
   snapshot.type === "Counter" ? Number(snapshot.state.count) : 0
 
+/** Seconds back to milliseconds, rounded to the microsecond so 0.03 s reads 30, not 30.000000000000004. */
+const toMillis = (seconds: number): number =>
+  Number.isFinite(seconds) ? Math.round(seconds * 1_000_000) / 1000 : seconds
+
 const histogramSummary = (snapshot: Metric.Metric.Snapshot): HistogramSummary => {
   if (snapshot.type !== "Histogram") return { count: 0, sum: 0, min: undefined, max: undefined, buckets: [] }
   const state = snapshot.state
   return {
     count: state.count,
-    sum: state.sum,
-    min: state.count === 0 ? undefined : state.min,
-    max: state.count === 0 ? undefined : state.max,
-    buckets: state.buckets.map(([bound, count]) => [bound, count] as const)
+    sum: toMillis(state.sum),
+    min: state.count === 0 ? undefined : toMillis(state.min),
+    max: state.count === 0 ? undefined : toMillis(state.max),
+    buckets: state.buckets.map(([bound, count]) => [toMillis(bound), count] as const)
   }
 }
 
@@ -370,7 +378,7 @@ export const fromSnapshots = (snapshots: ReadonlyArray<Metric.Metric.Snapshot>):
           count: counterValue(s)
         })
         break
-      case "projectx_request_duration_ms":
+      case "projectx_request_duration_seconds":
         requestDuration.push({ endpoint: label(s, "endpoint"), ...histogramSummary(s) })
         break
       case "projectx_retries_total":
@@ -379,7 +387,7 @@ export const fromSnapshots = (snapshots: ReadonlyArray<Metric.Metric.Snapshot>):
       case "projectx_rate_limited_total":
         rateLimited.push({ endpoint: label(s, "endpoint"), bucket: label(s, "bucket"), count: counterValue(s) })
         break
-      case "projectx_ratelimiter_wait_ms":
+      case "projectx_ratelimiter_wait_seconds":
         rateLimiterWait.push({ bucket: label(s, "bucket"), ...histogramSummary(s) })
         break
       case "projectx_cache_hits_total":

@@ -10,16 +10,6 @@ const DAY = 86_400
 /** AggregateBarUnit values the simulator serves: 1 Second … 6 Month. */
 export const Unit = { Second: 1, Minute: 2, Hour: 3, Day: 4, Week: 5, Month: 6 } as const
 
-/** Largest accepted unitNumber per unit (a bar of at most ~10 years); larger → UnitNumberInvalid. */
-export const maxUnitNumber: Readonly<Record<number, number>> = {
-  1: 86_400,
-  2: 43_200,
-  3: 8_760,
-  4: 3_660,
-  5: 520,
-  6: 120
-}
-
 export const maxBars = 20_000
 
 /**

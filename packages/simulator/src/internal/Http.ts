@@ -3,10 +3,10 @@
 // ProblemDetails for bodies that do not decode, 401 for missing/bad/expired tokens, 405 for a wrong
 // method, 429 from the rate limiter, and the fault rules around it all.
 import { NodeHttpServerRequest } from "@effect/platform-node"
-import { type AnyEndpoint, type EndpointKey, Endpoints, type RequestOf } from "@projectx-effect/gateway"
+import { type AnyEndpoint, type EndpointKey, Endpoints, maxUnitNumber, type RequestOf } from "@projectx-effect/gateway"
 import { Effect, Option, Result, Schema, type SchemaIssue } from "effect"
 import { type HttpRouter, type HttpServerRequest, HttpServerResponse } from "effect/http"
-import { barsReply, maxBars, maxUnitNumber } from "./Bars.ts"
+import { barsReply, maxBars } from "./Bars.ts"
 import type { Outcome } from "./Engine.ts"
 import type { FaultRule } from "./Faults.ts"
 import type { Session } from "./Sessions.ts"

@@ -1,0 +1,144 @@
+/**
+ * `npm run test:pack`: the packages as an outside project gets them. Packs the four tarballs, checks
+ * what is inside, installs them (and only their registry dependencies) into a temporary project, compiles
+ * a strict program with `skipLibCheck: false`, and runs it against the simulator. Too slow for the
+ * vitest suite (a real `npm install`), so `.ci/run` runs it after the tests.
+ */
+import { execFileSync } from "node:child_process"
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)))
+const packages = ["gateway", "simulator", "sdk", "cli"] as const
+const npm = process.platform === "win32" ? "npm.cmd" : "npm"
+const started = performance.now()
+
+const run = (command: string, args: ReadonlyArray<string>, cwd: string): string => {
+  try {
+    return execFileSync(command, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+  } catch (e) {
+    const error = e as { stdout?: string; stderr?: string }
+    throw new Error(`${command} ${args.join(" ")} failed in ${cwd}:\n${error.stdout ?? ""}${error.stderr ?? ""}`)
+  }
+}
+
+const check = (ok: boolean, what: string) => {
+  if (!ok) throw new Error(`test:pack: ${what}`)
+  console.log(`  ✓ ${what}`)
+}
+
+const work = mkdtempSync(join(tmpdir(), "projectx-pack-"))
+try {
+  // 1. The tarballs, as `npm publish` would make them (prepack builds dist/ and copies the LICENSE).
+  const tarballs = join(work, "tarballs")
+  mkdirSync(tarballs)
+  console.log("packing …")
+  for (const pkg of packages)
+    run(npm, ["pack", "--silent", "--pack-destination", tarballs], join(root, "packages", pkg))
+  const files = readdirSync(tarballs)
+  const tarball = (pkg: string) => {
+    const file = files.find((f) => f.startsWith(`projectx-effect-${pkg}-`) && f.endsWith(".tgz"))
+    if (file === undefined) throw new Error(`no tarball for ${pkg} in ${files.join(", ")}`)
+    return join(tarballs, file)
+  }
+  for (const pkg of packages) {
+    const entries = run("tar", ["-tzf", tarball(pkg)], work).split("\n")
+    check(entries.includes("package/LICENSE"), `${pkg}: the tarball has the LICENSE`)
+    check(entries.includes("package/dist/index.d.ts"), `${pkg}: the tarball has dist/index.d.ts`)
+    check(!entries.some((e) => e.includes("/test/") || e.endsWith(".tsbuildinfo")), `${pkg}: no tests or build info`)
+  }
+
+  // 2. An outside project: the tarballs plus what a user adds themselves (effect, Node's types).
+  const app = join(work, "app")
+  mkdirSync(app)
+  writeFileSync(
+    join(app, "package.json"),
+    JSON.stringify(
+      {
+        name: "outside-app",
+        private: true,
+        type: "module",
+        dependencies: {
+          "@projectx-effect/gateway": `file:${tarball("gateway")}`,
+          "@projectx-effect/simulator": `file:${tarball("simulator")}`,
+          "@projectx-effect/sdk": `file:${tarball("sdk")}`,
+          "@projectx-effect/cli": `file:${tarball("cli")}`,
+          "@effect/platform-node": "4.1.0",
+          effect: "4.1.0"
+        },
+        devDependencies: { "@types/node": "24.19.2" }
+      },
+      null,
+      2
+    )
+  )
+  writeFileSync(
+    join(app, "tsconfig.json"),
+    JSON.stringify(
+      {
+        compilerOptions: {
+          target: "ES2023",
+          // effect's own declarations name DOM types (CryptoKey, Transferable), as in any Effect project.
+          lib: ["ES2023", "DOM"],
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          strict: true,
+          exactOptionalPropertyTypes: true,
+          noUncheckedIndexedAccess: true,
+          skipLibCheck: false,
+          types: ["node"],
+          noEmit: true
+        },
+        include: ["main.ts"]
+      },
+      null,
+      2
+    )
+  )
+  // Uses each package's public entry points: the Effect API, the Promise facade, the contract, the simulator.
+  writeFileSync(
+    join(app, "main.ts"),
+    `import { OrderSide, nameOf } from "@projectx-effect/gateway"
+import { Bars, MarketData, ProjectX, Telemetry } from "@projectx-effect/sdk"
+import { ProjectXClient } from "@projectx-effect/sdk/promise"
+import { Simulator } from "@projectx-effect/simulator"
+import { Cli } from "@projectx-effect/cli"
+import { Effect } from "effect"
+
+const sim = await Simulator.start({ tradingHours: "always" })
+try {
+  const options = { apiUrl: sim.url, username: Simulator.credentials.userName, apiKey: Simulator.credentials.apiKey }
+  const program = Effect.gen(function* () {
+    const market = yield* MarketData.MarketData
+    const bars = yield* market.bars({ symbol: "MNQ", unit: "minute", unitNumber: 5, days: 1 })
+    return Bars.toRows(bars).length
+  })
+  const fromEffect: number = await Effect.runPromise(program.pipe(Effect.provide(ProjectX.layer(options))))
+  const prometheus: typeof Telemetry.layerPrometheus = Telemetry.layerPrometheus
+  const client = await ProjectXClient.create(options)
+  try {
+    const account = await client.accounts.selected()
+    console.log(JSON.stringify({ fromEffect, account: account.name, side: nameOf(OrderSide, 0), cli: typeof Cli.run, prometheus: typeof prometheus }))
+  } finally {
+    await client.dispose()
+  }
+} finally {
+  await sim.stop()
+}
+`
+  )
+  console.log("installing the tarballs into an outside project …")
+  run(npm, ["install", "--no-audit", "--no-fund", "--loglevel=error"], app)
+  const tsc = join(root, "node_modules", ".bin", "tsc")
+  run(tsc, ["-p", "tsconfig.json"], app)
+  check(true, "a strict program compiles against the installed packages with skipLibCheck: false")
+  const out = JSON.parse(run(process.execPath, ["--experimental-strip-types", "main.ts"], app).trim())
+  check(out.fromEffect > 0 && out.side === "Bid" && out.cli === "function", `it runs: ${JSON.stringify(out)}`)
+  const version = run(process.execPath, [join(app, "node_modules", ".bin", "projectx"), "--version"], app)
+  check(version.includes("0.1.0"), `the projectx bin runs from the installed package: ${version.trim()}`)
+  console.log(`test:pack passed in ${((performance.now() - started) / 1000).toFixed(0)} s`)
+} finally {
+  rmSync(work, { recursive: true, force: true })
+}
