@@ -53,7 +53,7 @@ export const commands: ReadonlyArray<{
   },
   {
     name: "bars",
-    summary: "Download historical bars (table, JSON, Arrow, CSV)",
+    summary: "Download historical bars (table, JSON, Parquet, Arrow, CSV)",
     load: () => import("./commands/Bars.ts").then((m) => m.bars)
   },
   {
@@ -69,7 +69,7 @@ export const commands: ReadonlyArray<{
   { name: "trades", summary: "List fills with P&L", load: () => import("./commands/Trades.ts").then((m) => m.trades) },
   {
     name: "watch",
-    summary: "Follow quotes, trades, depth, orders, positions or fills live (the realtime hubs)",
+    summary: "Live quotes and account events",
     load: () => import("./commands/Watch.ts").then((m) => m.watch)
   },
   {

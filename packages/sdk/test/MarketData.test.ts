@@ -179,7 +179,7 @@ describe("MarketData.bars against the simulator", () => {
       for (let i = 1; i < time.length; i++) {
         if (!(time[i]! > time[i - 1]!)) assert.fail(`duplicate or disorder at row ${i}`)
       }
-    }).pipe(Effect.provide(withSdk({}, sim)))
+    }).pipe(Effect.provide(withSdk({}, { ...sim, tradingHours: "cme" })))
   )
 
   it.live("limit keeps the most recent bars and stops requesting older windows", () =>
