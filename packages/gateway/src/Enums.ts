@@ -60,6 +60,20 @@ export const AggregateBarUnit = {
 export type AggregateBarUnit = (typeof AggregateBarUnit)[keyof typeof AggregateBarUnit]
 export const AggregateBarUnitSchema = Schema.Enum(AggregateBarUnit).annotate({ identifier: "AggregateBarUnit" })
 
+/** The bar units by the names the SDK and the CLI take (`unit: "minute"`), in the Gateway's order. */
+export const barUnitNames = ["second", "minute", "hour", "day", "week", "month"] as const
+export type BarUnitName = (typeof barUnitNames)[number]
+
+/** A bar unit's name → the Gateway's `AggregateBarUnit` integer. */
+export const barUnitCode: Readonly<Record<BarUnitName, AggregateBarUnit>> = {
+  second: AggregateBarUnit.Second,
+  minute: AggregateBarUnit.Minute,
+  hour: AggregateBarUnit.Hour,
+  day: AggregateBarUnit.Day,
+  week: AggregateBarUnit.Week,
+  month: AggregateBarUnit.Month
+}
+
 export const DomType = {
   Unknown: 0,
   Ask: 1,

@@ -4,7 +4,7 @@
  * goes to stderr too, so stdout stays clean for pipes. A range above the SDK's request cap shows its
  * estimate and runs only with `--yes`.
  */
-import { AggregateBarUnit, maxUnitNumber } from "@projectx-effect/gateway"
+import { barUnitCode, barUnitNames, maxUnitNumber } from "@projectx-effect/gateway"
 import { Bars, Instruments, MarketData, ProjectXConfig, RateLimiter } from "@projectx-effect/sdk"
 import { Clock, DateTime, Duration, Effect, FileSystem, Fiber, Option, Schedule } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
@@ -27,17 +27,10 @@ import { Json, withSdk, withShownDefault } from "../Settings.ts"
 import { parseInstant } from "../Time.ts"
 import { barsJson, barsTable } from "../Views.ts"
 
-const units = ["second", "minute", "hour", "day", "week", "month"] as const
+const units = barUnitNames
 type Unit = (typeof units)[number]
 
-const unitCode: Record<Unit, number> = {
-  second: AggregateBarUnit.Second,
-  minute: AggregateBarUnit.Minute,
-  hour: AggregateBarUnit.Hour,
-  day: AggregateBarUnit.Day,
-  week: AggregateBarUnit.Week,
-  month: AggregateBarUnit.Month
-}
+const unitCode: Readonly<Record<Unit, number>> = barUnitCode
 
 /** `--every` within the Gateway's range for the unit (a bar of at most ~10 years), checked before any request. */
 export const checkEvery = (unit: Unit, every: number): UsageError | undefined => {

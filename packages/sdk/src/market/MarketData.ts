@@ -7,7 +7,13 @@
  * range whose upper bound on requests exceeds `maxRequests` (counted before any window is built, so an
  * absurd range costs nothing), naming how long it would take at the History budget.
  */
-import { AggregateBarUnit, decodeBarColumns, Endpoints, scanBarsResponse } from "@projectx-effect/gateway"
+import {
+  type AggregateBarUnit,
+  barUnitCode,
+  decodeBarColumns,
+  Endpoints,
+  scanBarsResponse
+} from "@projectx-effect/gateway"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -102,14 +108,7 @@ const roughly = (ms: number): string =>
       ? `≈ ${Math.ceil(ms / 60_000)} min`
       : `≈ ${Math.ceil(ms / 1000)} s`
 
-const unitCodes: Record<string, AggregateBarUnit> = {
-  second: AggregateBarUnit.Second,
-  minute: AggregateBarUnit.Minute,
-  hour: AggregateBarUnit.Hour,
-  day: AggregateBarUnit.Day,
-  week: AggregateBarUnit.Week,
-  month: AggregateBarUnit.Month
-}
+const unitCodes: Readonly<Record<string, AggregateBarUnit>> = barUnitCode
 
 /** An upper bound of one bar's span (months as 31 days): bounds how many requests a range can take. */
 const unitMillis: Record<number, number> = {

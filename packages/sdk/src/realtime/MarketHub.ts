@@ -29,7 +29,7 @@ import {
   SubscriptionRefused
 } from "./Events.ts"
 import { fastQuote } from "./internal/fastQuote.ts"
-import { makeHub } from "./internal/HubConnection.ts"
+import { channelHealth, makeHub } from "./internal/HubConnection.ts"
 import { coalesceDepth, coalesceQuote, mergeQuote } from "./internal/merge.ts"
 import { coalescing, lossless, type Mailbox, type Sink } from "./internal/Mailbox.ts"
 import { makeFlush } from "./internal/metrics.ts"
@@ -307,26 +307,20 @@ const make = Effect.fnUntraced(function* (options?: RealtimeOptions) {
         )
       ),
     lastQuote: (contractId) => Effect.sync(() => quotes.get(contractId)),
-    health: Effect.sync(() => {
-      const now = clock.currentTimeMillisUnsafe()
-      return {
-        hub: "market" as const,
-        url: config.urls.marketHub,
-        state: hub.state(),
-        connects: stats.connects,
-        reconnects: stats.reconnects,
-        failedStarts: stats.failedStarts,
-        logouts: stats.logouts,
-        staleEvents: stats.stale,
-        staleAfterMs: settings.staleMarketMs,
-        messages: { ...stats.messages },
-        drops: { ...stats.drops },
-        subscriptions: [...contracts.values()].map((s) => ({
+    health: Effect.sync(() =>
+      channelHealth(
+        "market",
+        config.urls.marketHub,
+        hub.state(),
+        stats,
+        settings.staleMarketMs,
+        Array.from(contracts.values(), (s) => ({
           key: `market:${s.contractId}`,
-          lastMessageAgeMs: s.tracked.lastMessageAt === undefined ? undefined : now - s.tracked.lastMessageAt,
+          tracked: s.tracked,
           stale: s.tracked.staleSince !== undefined
-        }))
-      }
-    })
+        })),
+        clock.currentTimeMillisUnsafe()
+      )
+    )
   })
 })

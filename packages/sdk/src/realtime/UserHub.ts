@@ -32,7 +32,7 @@ import {
   type UserEvent,
   type UserTrade
 } from "./Events.ts"
-import { makeHub } from "./internal/HubConnection.ts"
+import { channelHealth, makeHub } from "./internal/HubConnection.ts"
 import { lossless, type Sink } from "./internal/Mailbox.ts"
 import { makeFlush } from "./internal/metrics.ts"
 import { byTime, Seen, tradesByTime } from "./internal/Reconcile.ts"
@@ -365,26 +365,16 @@ const make = Effect.fnUntraced(function* (options?: RealtimeOptions) {
         const state = states.get(id)
         return state === undefined ? 0 : yield* backfillState(state, false)
       }),
-    health: Effect.sync(() => {
-      const now = clock.currentTimeMillisUnsafe()
-      return {
-        hub: "user" as const,
-        url: config.urls.userHub,
-        state: hub.state(),
-        connects: stats.connects,
-        reconnects: stats.reconnects,
-        failedStarts: stats.failedStarts,
-        logouts: stats.logouts,
-        staleEvents: stats.stale,
-        staleAfterMs: settings.staleUserMs,
-        messages: { ...stats.messages },
-        drops: { ...stats.drops },
-        subscriptions: [...states.values()].map((s) => ({
-          key: s.tracked.key,
-          lastMessageAgeMs: s.tracked.lastMessageAt === undefined ? undefined : now - s.tracked.lastMessageAt,
-          stale: false
-        }))
-      }
-    })
+    health: Effect.sync(() =>
+      channelHealth(
+        "user",
+        config.urls.userHub,
+        hub.state(),
+        stats,
+        settings.staleUserMs,
+        Array.from(states.values(), (s) => ({ key: s.tracked.key, tracked: s.tracked, stale: false })),
+        clock.currentTimeMillisUnsafe()
+      )
+    )
   })
 })

@@ -4,7 +4,7 @@
  * REST already counted are dropped at the seam; and the one slot that straddles the seam is emitted, when
  * it closes, as REST's own bar, so it is whole even though the subscription began inside it.
  */
-import { AggregateBarUnit } from "@projectx-effect/gateway"
+import { barUnitCode } from "@projectx-effect/gateway"
 import { Clock, Context, Effect, Layer, Queue, Schedule, Stream } from "effect"
 import type { ContractNotFound, GatewayError, ValidationError } from "../client/Errors.ts"
 import * as Bars from "../market/Bars.ts"
@@ -36,14 +36,7 @@ export interface LiveBarsShape {
   readonly bars: (symbol: string, request: LiveBarsRequest) => Stream.Stream<BarUpdate, LiveBarsError>
 }
 
-const unitNumbers: Record<string, number> = {
-  second: AggregateBarUnit.Second,
-  minute: AggregateBarUnit.Minute,
-  hour: AggregateBarUnit.Hour,
-  day: AggregateBarUnit.Day,
-  week: AggregateBarUnit.Week,
-  month: AggregateBarUnit.Month
-}
+const unitNumbers: Readonly<Record<string, number>> = barUnitCode
 
 const toLive = (b: Bars.Bar): LiveBar => ({ t: b.timestamp, o: b.open, h: b.high, l: b.low, c: b.close, v: b.volume })
 

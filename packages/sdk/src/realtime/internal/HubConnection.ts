@@ -20,8 +20,9 @@ import {
 import { Clock, Effect, Queue, Random, Redacted, type Scope, Semaphore } from "effect"
 import WebSocket from "ws"
 import type { Auth } from "../../client/Auth.ts"
-import type { ConnectionState, HubName } from "../Events.ts"
+import type { ChannelHealth, ConnectionState, HubName } from "../Events.ts"
 import { backoffMs, type RealtimeSettings } from "../Options.ts"
+import type { Tracked } from "./Watchdog.ts"
 
 /** A subscription as intent: what to invoke now and after every reconnect. */
 export interface Intent {
@@ -43,6 +44,34 @@ export interface HubStats {
   readonly messages: Record<string, number>
   readonly drops: Record<string, number>
 }
+
+/** One hub's health report from its counters and its subscriptions' watchdog state (both hubs share it). */
+export const channelHealth = (
+  hub: HubName,
+  url: string,
+  state: ConnectionState,
+  stats: HubStats,
+  staleAfterMs: number,
+  subscriptions: Iterable<{ readonly key: string; readonly tracked: Tracked; readonly stale: boolean }>,
+  now: number
+): ChannelHealth => ({
+  hub,
+  url,
+  state,
+  connects: stats.connects,
+  reconnects: stats.reconnects,
+  failedStarts: stats.failedStarts,
+  logouts: stats.logouts,
+  staleEvents: stats.stale,
+  staleAfterMs,
+  messages: { ...stats.messages },
+  drops: { ...stats.drops },
+  subscriptions: Array.from(subscriptions, (s) => ({
+    key: s.key,
+    lastMessageAgeMs: s.tracked.lastMessageAt === undefined ? undefined : now - s.tracked.lastMessageAt,
+    stale: s.stale
+  }))
+})
 
 export type Lifecycle =
   | { readonly _tag: "Connected"; readonly reconnect: boolean }
