@@ -22,7 +22,7 @@ const withFeed = <A, E, R>(body: (feed: Queue.Queue<FeedItem>) => Effect.Effect<
     const feed = yield* Queue.unbounded<FeedItem>()
     return yield* body(feed).pipe(
       Effect.provide(
-        Layer.effect(TradingState, TradingState.makeWith(Stream.fromQueue(feed), { accountId: MAIN_ACCOUNT }))
+        Layer.effect(TradingState, TradingState.makeFromFeed(Stream.fromQueue(feed), { accountId: MAIN_ACCOUNT }))
       )
     )
   })

@@ -220,7 +220,7 @@ const toEvent = (item: FeedItem): UserEvent | undefined => {
  * Builds the state for one account over `feed`, seeds it from REST, and keeps it: events applied as they
  * come, a REST re-synchronisation after every signal. Scoped: the feed is consumed until the scope closes.
  */
-export const makeWith = <E>(
+export const makeFromFeed = <E>(
   feed: Stream.Stream<FeedItem, E>,
   options: TradingStateOptions = {},
   /** Awaited after the feed starts and before the REST seed (the hub layer waits for its subscriptions). */
@@ -486,7 +486,7 @@ const make = (
       Effect.retry({ schedule: Schedule.spaced("20 millis"), times: 500 }),
       Effect.catch(() => Effect.logWarning("TradingState: the user hub is not connected yet; seeding from REST anyway"))
     )
-    return yield* makeWith(feed, { ...options, accountId }, connected)
+    return yield* makeFromFeed(feed, { ...options, accountId }, connected)
   })
 
 export class TradingState extends Context.Service<TradingState, TradingStateShape>()(
@@ -500,10 +500,10 @@ export class TradingState extends Context.Service<TradingState, TradingStateShap
   ): Layer.Layer<TradingState, CallError, UserHub | Accounts | Orders | Positions> =>
     Layer.effect(TradingState, make(options))
   /** The state over a feed of user events you provide (a test double, a recorded session). */
-  static readonly makeWith = makeWith
-  static readonly layerWith = <E>(
+  static readonly makeFromFeed = makeFromFeed
+  static readonly layerFromFeed = <E>(
     feed: Stream.Stream<FeedItem, E>,
     options?: TradingStateOptions
   ): Layer.Layer<TradingState, CallError, Accounts | Orders | Positions> =>
-    Layer.effect(TradingState, makeWith(feed, options))
+    Layer.effect(TradingState, makeFromFeed(feed, options))
 }
