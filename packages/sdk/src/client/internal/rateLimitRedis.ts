@@ -22,7 +22,10 @@ type Keys = ReturnType<typeof redisKeys>
  * @internal Returns 0 after recording `permits` grants, else the millis to wait (> 0). A `hold` id keeps
  * them in flight (score now + lease) until `settle`; otherwise they are settled at `now`. A `ticket`
  * (one per waiting process head) queues the caller behind earlier tickets: nobody overtakes a process
- * that asked first, unless its ticket has not been refreshed for `stale` millis.
+ * that asked first, unless its ticket has not been refreshed for `stale` millis. A caller behind another
+ * ticket is told to ask again after `stale / 100` (10 ms by default): every grant passes the head to the
+ * next process, so a longer answer idles the whole budget at each hand-over (at 100 ms, four processes
+ * sharing 200 per 3 s reached 62 % of the windows' throughput; at 10 ms, 99 %).
  */
 export const slidingLogScript = Redis.script(
   (
@@ -63,7 +66,7 @@ for _, other in ipairs(queued) do
   local last = tonumber(redis.call("HGET", seen, other))
   if last and last > now - stale then
     enqueue()
-    return math.max(1, math.floor(stale / 10))
+    return math.max(1, math.floor(stale / 100))
   end
   redis.call("ZREM", queue, other)
   redis.call("HDEL", seen, other)
