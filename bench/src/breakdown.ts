@@ -19,7 +19,7 @@ import { startSimulator } from "./sim.ts"
 import { summarize } from "./stats.ts"
 
 const N = 2_000
-const unlimited = { limit: 1_000_000_000, window: "60 seconds" } as const
+const unlimited = { limit: 1_000_000, window: "60 seconds" } as const
 const sdkOptions = (apiUrl: string) => ({
   apiUrl,
   username: Simulator.credentials.userName,

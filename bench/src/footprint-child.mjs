@@ -13,7 +13,7 @@ if (url === undefined || username === undefined || apiKey === undefined) {
 }
 
 const BARS = 20_000
-const unlimited = { limit: 1_000_000_000, window: "60 seconds" }
+const unlimited = { limit: 1_000_000, window: "60 seconds" }
 const client = await ProjectXClient.create({
   apiUrl: url,
   username,

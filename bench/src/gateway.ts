@@ -76,7 +76,7 @@ export const runGateway = async (url: string, sizes: Sizes, log: (line: string) 
   const raw = makeRaw(url)
   // The simulator runs without rate limits, so the SDK's own limiter gets budgets it never reaches:
   // it still runs on every call (its cost is part of the figure) but never makes a call wait.
-  const unlimited = { limit: 1_000_000_000, window: "60 seconds" } as const
+  const unlimited = { limit: 1_000_000, window: "60 seconds" } as const
   const options = {
     apiUrl: url,
     username: Simulator.credentials.userName,

@@ -127,7 +127,7 @@ const sdkClient = async (url: string, contractId: string): Promise<Client & { re
       apiUrl: url,
       username: "demo",
       apiKey: "sim-demo-api-key",
-      rateLimits: { general: { limit: 1e9, window: "60 seconds" } },
+      rateLimits: { general: { limit: 1_000_000, window: "60 seconds" } },
       realtime: { marketOpen: () => true }
     }) as Layer.Layer<ProjectX.Services, never>
   )

@@ -90,7 +90,9 @@ const historyRequests = async (): Promise<{ requests: number; windows: number }>
     const [planned, table] = await runtime.runPromise(
       Effect.flatMap(MarketData.MarketData, (m) => Effect.all([m.plan(request), m.bars(request)]))
     )
-    if (table.numRows !== 20_000) throw new Error(`expected 20,000 bars, got ${table.numRows}`)
+    // CME hours leave 19,000-odd bars in the range: at most one reply's worth, more than half of it.
+    if (table.numRows > 20_000 || table.numRows < 15_000)
+      throw new Error(`expected 15,000–20,000 bars, got ${table.numRows}`)
     const stats = await sim.stats()
     return { requests: stats.endpoints.retrieveBars?.requests ?? 0, windows: planned.chunks.length }
   } finally {

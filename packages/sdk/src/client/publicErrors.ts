@@ -12,4 +12,4 @@ export {
   ValidationError
 } from "./Errors.ts"
 export { RealtimeOverflow, SubscriptionRefused } from "../realtime/Events.ts"
-export { OrderNotFilled, OrderTimeout } from "../state/TradingState.ts"
+export { OrderNotFilled, OrderTimeout } from "../state/Errors.ts"

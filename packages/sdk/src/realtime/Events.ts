@@ -12,7 +12,7 @@ import type {
   Position,
   TradingAccount
 } from "@projectx-effect/gateway"
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import type { BarTable } from "../market/Bars.ts"
 
 export type HubName = "user" | "market"

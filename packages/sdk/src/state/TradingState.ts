@@ -4,6 +4,7 @@
  * every reconnect and `Stale` signal. REST is the truth: every divergence it reveals is counted by kind,
  * logged and repaired, and the orders snapshot uses `Order/v2/query`, never `searchOpen` alone (#100).
  */
+import { OrderNotFilled, OrderTimeout } from "./Errors.ts"
 import type { HalfTrade, Order, Position, TradingAccount } from "@projectx-effect/gateway"
 import { OrderStatus } from "@projectx-effect/gateway"
 import {
@@ -16,7 +17,6 @@ import {
   Queue,
   Ref,
   Schedule,
-  Schema,
   type Scope,
   Semaphore,
   Stream,
@@ -92,26 +92,7 @@ export interface DivergenceReport {
   readonly backwards: number
 }
 
-export class OrderTimeout extends Schema.TaggedError<OrderTimeout>()("OrderTimeout", {
-  customTag: Schema.String,
-  orderId: Schema.optionalKey(Schema.Number),
-  phase: Schema.String,
-  waitedMs: Schema.Number
-}) {
-  override get message(): string {
-    return `order ${this.orderId ?? `tagged "${this.customTag}"`} was still ${this.phase} after ${this.waitedMs} ms`
-  }
-}
-
-export class OrderNotFilled extends Schema.TaggedError<OrderNotFilled>()("OrderNotFilled", {
-  orderId: Schema.Number,
-  phase: Schema.String,
-  fillVolume: Schema.Number
-}) {
-  override get message(): string {
-    return `order ${this.orderId} ended ${this.phase} with ${this.fillVolume} filled`
-  }
-}
+export { OrderNotFilled, OrderTimeout } from "./Errors.ts"
 
 /** A bracket entry and its children, as they stand. */
 export interface BracketView {
