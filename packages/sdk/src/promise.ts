@@ -386,8 +386,8 @@ export class ProjectXClient implements AsyncDisposable {
    * or in-band signals (`Stale`, `Recovered`, `Reconnected`, `Logout`: check `_tag`).
    *
    * ```ts
-   * for await (const q of client.realtime.quotes("MNQ", { signal })) if (q._tag === "Quote") console.log(q.lastPrice)
-   * const stop = client.realtime.on("orders", undefined, (e) => console.log(e))
+   * for await (const q of client.realtime.quotes("MNQ", { signal })) if (q._tag === "Quote") show(q.lastPrice)
+   * const stop = client.realtime.on("orders", undefined, (e) => record(e))
    * ```
    */
   readonly realtime = {

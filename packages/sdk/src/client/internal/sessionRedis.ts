@@ -39,7 +39,8 @@ export const makeRedisSessionOps = (
   const lockKey = `${options.key}:lock`
   const unlock = redis.eval(unlockScript)
   const clear = redis.eval(clearScript)
-  const owner = `${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`
+  // Unique per process and connection; only compared for equality by the unlock script.
+  const owner = crypto.randomUUID()
   const lockTtlMs = String(Math.ceil(Duration.toMillis(options.lockTtl)))
   return {
     get: Effect.map(redis.send<string | null>("GET", options.key), (raw) =>
