@@ -126,12 +126,14 @@ export class GatewayTransport extends Context.Service<
     const counters = { requests: 0, attempts: 0, retries: 0, rateLimited: 0, failures: {} as Record<string, number> }
     const timeoutMs = Duration.toMillis(config.requestTimeout)
     const maxBytes = config.maxResponseBytes
-    const clock: { offsetMs: number | undefined } = { offsetMs: undefined }
+    const clock: { offsetMs: number | undefined; lastDate: string | undefined } = {
+      offsetMs: undefined,
+      lastDate: undefined
+    }
     const utf8 = new TextDecoder()
-    // The limiter stamps a permit when it grants it, and the Gateway counts the request when it arrives.
-    // A burst larger than the pool would wait inside undici after its permits were stamped, and arrive
-    // spread out by that wait (past the limiter's margin on a slow link). So each bucket may have at most
-    // half the pool in flight, taken before the permit: a granted request is sent at once, and one
+    // A permit stays in the limiter's window until its reply has arrived, so a request that waited inside
+    // undici for a connection after its grant would hold budget it is not using. Each bucket may have at
+    // most half the pool in flight, taken before the permit: a granted request is sent at once, and one
     // bucket's backlog never holds the other's connections.
     const inFlight = {
       history: yield* Semaphore.make(Math.max(1, Math.floor(config.pool.connections / 2))),
@@ -234,7 +236,9 @@ export class GatewayTransport extends Context.Service<
       /** The Gateway's clock, from the reply's `Date` (whole seconds: the middle of that second). */
       const observeDate = (headers: Record<string, string | undefined>) => {
         const date = headers.date
-        if (date === undefined) return Effect.void
+        // The header changes once a second: replies within that second add nothing to the estimate.
+        if (date === undefined || date === clock.lastDate) return Effect.void
+        clock.lastDate = date
         const at = Date.parse(date)
         if (!Number.isFinite(at)) return Effect.void
         return Effect.map(Clock.currentTimeMillis, (now) => {
