@@ -109,7 +109,9 @@ describe("Timestamp", () => {
     it("on valid instants in every form, fraction lengths 0–9", () => {
       fc.assert(
         fc.property(
-          fc.integer({ min: Date.parse("0000-01-01T00:00:00Z"), max: Date.parse("9999-12-31T23:59:59.999Z") }),
+          // From year 100: the reference reads years 0–99 as Date.UTC does (1900–1999), so "0000-02-29" does
+          // not exist for it; those years are covered by the fixed cases below, not by random instants.
+          fc.integer({ min: Date.parse("0100-01-01T00:00:00Z"), max: Date.parse("9999-12-31T23:59:59.999Z") }),
           fc.integer({ min: 0, max: 9 }),
           digits(9, 9),
           fc.integer({ min: -23 * 60 - 59, max: 23 * 60 + 59 }),
