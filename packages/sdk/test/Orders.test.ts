@@ -443,13 +443,13 @@ describe("Orders queries", () => {
     )
   })
 
-  it.effect("search defaults to the last 24 hours and refuses start after end", () => {
+  it.effect("search defaults to the last 24 hours (ending a minute past now) and refuses start after end", () => {
     const fake = makeFake()
     return run(fake, (orders) =>
       Effect.gen(function* () {
         yield* orders.search()
         const request = fake.state.calls.find((c) => c.endpoint === "SearchOrder")?.request
-        expect(request.endTimestamp.getTime()).toBe(NOW)
+        expect(request.endTimestamp.getTime()).toBe(NOW + 60_000)
         expect(request.startTimestamp.getTime()).toBe(NOW - 86_400_000)
         const error = yield* Effect.flip(orders.search({ start: new Date(NOW), end: new Date(NOW - 1) }))
         expect(error).toMatchObject({ _tag: "ValidationError", field: "start" })

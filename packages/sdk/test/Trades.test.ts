@@ -23,7 +23,7 @@ const fill = (contractId: string, pnl: number | null, fees: number, extra: Parti
 })
 
 describe("Trades", () => {
-  it.effect("searches with POST Trade/search over the last 24 hours by default", () => {
+  it.effect("searches with POST Trade/search over the last 24 hours by default (ending a minute past now)", () => {
     const fake = makeFake()
     return Effect.gen(function* () {
       yield* TestClock.setTime(NOW)
@@ -31,10 +31,15 @@ describe("Trades", () => {
       yield* trades.search()
       expect(fake.state.calls.at(-1)).toEqual({
         endpoint: "SearchTrade",
-        request: { accountId: 11, startTimestamp: new Date(NOW - 86_400_000), endTimestamp: new Date(NOW) }
+        request: { accountId: 11, startTimestamp: new Date(NOW - 86_400_000), endTimestamp: new Date(NOW + 60_000) }
       })
       yield* trades.search({ start: new Date(NOW - 3_600_000) })
-      expect(fake.state.calls.at(-1)?.request.endTimestamp).toEqual(new Date(NOW))
+      expect(fake.state.calls.at(-1)?.request.endTimestamp).toEqual(new Date(NOW + 60_000))
+      yield* trades.search({ end: new Date(NOW - 3_600_000) })
+      expect(fake.state.calls.at(-1)?.request).toMatchObject({
+        startTimestamp: new Date(NOW - 3_600_000 - 86_400_000),
+        endTimestamp: new Date(NOW - 3_600_000)
+      })
       const error = yield* Effect.flip(trades.search({ start: new Date(NOW), end: new Date(NOW - 1000) }))
       expect(error).toMatchObject({ _tag: "ValidationError", field: "start" })
     }).pipe(Effect.provide(tradingLayer(fake)))

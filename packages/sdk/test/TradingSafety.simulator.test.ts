@@ -7,6 +7,7 @@ import { Effect, Result } from "effect"
 import { AmbiguousOrder } from "../src/client/Errors.ts"
 import { Instruments } from "../src/market/Instruments.ts"
 import { Orders, type PlaceOrderInput, roundToTick } from "../src/trading/Orders.ts"
+import { Trades } from "../src/trading/Trades.ts"
 import { adminDo, MAIN_ACCOUNT, tradingSim } from "./support/tradingSim.ts"
 
 const YEAR = 365 * 86_400_000
@@ -88,5 +89,22 @@ describe("Trading safety against the simulator", () => {
         Effect.provide(tradingSim({ unthrottled: true, sim: { clock: { mode: "fixed", start: Date.now() - YEAR } } }))
       ),
     90_000
+  )
+
+  it.live(
+    "with the Gateway's clock a year behind ours, the default search windows still find today's orders and fills",
+    () =>
+      Effect.gen(function* () {
+        const orders = yield* Orders
+        const contract = yield* (yield* Instruments).resolve("MNQ")
+        const resting = (yield* restingLimits)(0)
+        const limit = yield* orders.place(resting)
+        const market = yield* orders.place({ type: "market", contractId: contract.id, side: "buy", size: 1 })
+        // Both searches default to "the last 24 hours" — of the Gateway's clock, where its timestamps are.
+        const found = (yield* orders.search()).map((o) => o.id)
+        expect(found).toEqual(expect.arrayContaining([limit.orderId, market.orderId]))
+        const fills = yield* (yield* Trades).search()
+        expect(fills.map((t) => t.orderId)).toContain(market.orderId)
+      }).pipe(Effect.provide(tradingSim({ sim: { clock: { mode: "fixed", start: Date.now() - YEAR } } })))
   )
 })

@@ -88,9 +88,9 @@ export interface ModifyOrderInput {
 
 export interface SearchOrdersOptions {
   readonly accountId?: number | undefined
-  /** Window start; defaults to 24 hours before `end`. */
+  /** Window start; defaults to 24 hours before `end` (or before now). */
   readonly start?: Date | undefined
-  /** Window end; defaults to now. */
+  /** Window end; defaults to now by the Gateway's clock (from its replies' `Date`), plus a minute of slack. */
   readonly end?: Date | undefined
 }
 
@@ -368,7 +368,8 @@ const make = (options: OrdersOptions = {}) =>
       yield* cancelRaw(accountId, orderId)
     })
 
-    const window = (op: string, options: SearchOrdersOptions | undefined) => resolveWindow(op, options)
+    const window = (op: string, options: SearchOrdersOptions | undefined) =>
+      resolveWindow(op, options, client.serverTime)
 
     const search = Effect.fn("Orders.search")(function* (options?: SearchOrdersOptions) {
       const { start, end } = yield* window("Orders.search", options)

@@ -18,9 +18,9 @@ export type CallError = GatewayError | ValidationError
 
 export interface SearchTradesOptions {
   readonly accountId?: number | undefined
-  /** Window start; defaults to 24 hours before `end`. */
+  /** Window start; defaults to 24 hours before `end` (or before now). */
   readonly start?: Date | undefined
-  /** Window end; defaults to now. */
+  /** Window end; defaults to now by the Gateway's clock (from its replies' `Date`), plus a minute of slack. */
   readonly end?: Date | undefined
 }
 
@@ -118,7 +118,7 @@ const make = Effect.gen(function* () {
 
   const fetch = (op: string, options: SearchTradesOptions | undefined) =>
     Effect.gen(function* () {
-      const { start, end } = yield* searchWindow(op, options)
+      const { start, end } = yield* searchWindow(op, options, client.serverTime)
       const accountId = yield* accounts.idOr(options?.accountId)
       const response = yield* client.call(Endpoints.searchTrades, {
         accountId,

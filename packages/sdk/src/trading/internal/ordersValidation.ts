@@ -350,19 +350,28 @@ export const checkPrices = (
   })
 
 const DAY_MS = 24 * 60 * 60 * 1000
+/**
+ * A default window ends a minute after "now": the estimate of the Gateway's clock is only as fine as the
+ * `Date` header (whole seconds), and an order placed a moment ago must not fall just past the end.
+ * Nothing is stamped in the future, so the slack adds no rows.
+ */
+const NOW_SLACK_MS = 60_000
 
 /**
- * A search window from optional dates: `end` defaults to now (from `Clock`), `start` to a day before
- * `end`; a start after the end is refused. Shared by order and trade searches.
+ * A search window from optional dates: `end` defaults to now, `start` to a day before `end`; a start
+ * after the end is refused. Shared by order and trade searches. "Now" is the Gateway's clock as the
+ * replies' `Date` headers report it (`GatewayClient.serverTime`), not ours: the Gateway stamps orders
+ * and fills with its own time, so a local clock that is off would search a window that misses them.
  */
 export const searchWindow = (
   operation: string,
-  options: { readonly start?: Date | undefined; readonly end?: Date | undefined } | undefined
+  options: { readonly start?: Date | undefined; readonly end?: Date | undefined } | undefined,
+  currentTime: Effect.Effect<number> = Clock.currentTimeMillis
 ) =>
   Effect.gen(function* () {
-    const now = yield* Clock.currentTimeMillis
-    const end = options?.end?.getTime() ?? now
-    const start = options?.start?.getTime() ?? end - DAY_MS
+    const now = yield* currentTime
+    const end = options?.end?.getTime() ?? now + NOW_SLACK_MS
+    const start = options?.start?.getTime() ?? (options?.end?.getTime() ?? now) - DAY_MS
     if (!Number.isFinite(start)) return yield* refuse(operation, "start", "a valid Date", String(options?.start))
     if (!Number.isFinite(end)) return yield* refuse(operation, "end", "a valid Date", String(options?.end))
     if (start > end) {
