@@ -80,20 +80,24 @@ export interface LayerOptions {
 /** The budget's, the session's and the cache's name in Redis: one per Gateway and user. */
 const scopeOf = (config: ProjectXConfig["Service"]) => `${config.urls.api}|${config.username}`
 
-const rateLimiterFromConfig = (shared: SharedOptions | undefined) =>
+const limiterOptions = (config: ProjectXConfig["Service"]) => ({
+  buckets: { history: config.rateLimits.history, general: config.rateLimits.general },
+  safetyMargin: config.rateLimits.safetyMargin,
+  scope: scopeOf(config)
+})
+
+// The settings were validated by ProjectXConfig already, so a limiter config error here is a defect.
+const localRateLimiter = Layer.unwrap(
+  ProjectXConfig.useSync((config) => RateLimiter.layer(limiterOptions(config)).pipe(Layer.orDie))
+)
+
+const sharedRateLimiter = (shared: SharedOptions) =>
   Layer.unwrap(
     Effect.gen(function* () {
       const config = yield* ProjectXConfig
       const status = yield* SharedStatus
-      const options = {
-        buckets: { history: config.rateLimits.history, general: config.rateLimits.general },
-        safetyMargin: config.rateLimits.safetyMargin,
-        scope: scopeOf(config)
-      }
-      // The settings were validated by ProjectXConfig already, so a config error here is a defect.
-      if (shared === undefined) return RateLimiter.layer(options).pipe(Layer.orDie)
       return RateLimiter.layerWithoutStore({
-        ...options,
+        ...limiterOptions(config),
         fallbackShare: shared.fallbackShare ?? 0.25,
         onDegraded: (degraded) => status.report("rateLimiter", degraded)
       }).pipe(
@@ -103,21 +107,14 @@ const rateLimiterFromConfig = (shared: SharedOptions | undefined) =>
     })
   )
 
-const sessionStore = (
-  shared: SharedOptions | undefined
-): Layer.Layer<SessionStore, never, ProjectXConfig | Redis.Redis> =>
-  shared === undefined || shared.session === false
-    ? SessionStore.layerMemory
-    : Layer.unwrap(
-        ProjectXConfig.useSync((config) =>
-          SessionStore.layerRedis({ key: `${shared.prefix ?? "projectx:"}session:{${scopeOf(config)}}` })
-        )
-      )
+const localBarCache = (options: LayerOptions) =>
+  options.cache === false ? BarCacheModule.BarCache.layerDisabled : BarCacheModule.BarCache.layer(options.cache)
 
-const barCache = (options: LayerOptions): Layer.Layer<BarCacheModule.BarCache, never, Redis.Redis | SharedStatus> => {
-  if (options.cache === false) return BarCacheModule.BarCache.layerDisabled
-  const shared = options.shared
-  if (shared === undefined || shared.cache === false) return BarCacheModule.BarCache.layer(options.cache)
+const sharedBarCache = (
+  options: LayerOptions,
+  shared: SharedOptions
+): Layer.Layer<BarCacheModule.BarCache, never, Redis.Redis | SharedStatus> => {
+  if (options.cache === false || shared.cache === false) return localBarCache(options)
   const tier = shared.cache
   return Layer.unwrap(
     Effect.gen(function* () {
@@ -136,30 +133,53 @@ const barCache = (options: LayerOptions): Layer.Layer<BarCacheModule.BarCache, n
   )
 }
 
-/** Redis and the shared status, when `shared` is set; without it, no connection and status "off". */
-const sharedInfra = (shared: SharedOptions | undefined): Layer.Layer<Redis.Redis | SharedStatus> =>
-  shared === undefined
-    ? Layer.merge(
-        SharedStatus.layerOff,
-        Layer.succeed(Redis.Redis)(undefined as never) // never used: every shared piece is off
-      )
-    : Layer.merge(SharedStatus.layerOn, layerRedis({ url: shared.redisUrl, commandTimeout: shared.commandTimeout }))
+type Infra = RateLimiter | CircuitBreaker | BarCacheModule.BarCache | SharedStatus
+
+/**
+ * The limiter, breaker, bar cache and shared status, and the session store Auth keeps its token in. Without
+ * `shared` everything is in this process and no Redis exists; with it, one Redis connection serves them all
+ * (the same layer value in both places is built once per `ProjectX.layer`).
+ */
+const infraLayers = (
+  options: LayerOptions
+): {
+  readonly infra: Layer.Layer<Infra, ConfigurationError, ProjectXConfig>
+  readonly session: Layer.Layer<SessionStore, ConfigurationError, ProjectXConfig>
+} => {
+  const shared = options.shared
+  if (shared === undefined) {
+    return {
+      infra: Layer.mergeAll(localRateLimiter, CircuitBreaker.layer, localBarCache(options), SharedStatus.layerOff),
+      session: SessionStore.layerMemory
+    }
+  }
+  const redis = Layer.unwrap(
+    Effect.as(validateShared(shared), layerRedis({ url: shared.redisUrl, commandTimeout: shared.commandTimeout }))
+  )
+  const session =
+    shared.session === false
+      ? SessionStore.layerMemory
+      : Layer.unwrap(
+          ProjectXConfig.useSync((config) =>
+            SessionStore.layerRedis({ key: `${shared.prefix ?? "projectx:"}session:{${scopeOf(config)}}` })
+          )
+        ).pipe(Layer.provide(redis))
+  const infra = Layer.mergeAll(sharedRateLimiter(shared), CircuitBreaker.layer, sharedBarCache(options, shared)).pipe(
+    Layer.provideMerge(SharedStatus.layerOn),
+    Layer.provide(redis)
+  )
+  return { infra, session }
+}
 
 /** Every service, given `ProjectXConfig` and a platform `HttpClient`. */
 export const layerServices = (
   options: LayerOptions = {}
 ): Layer.Layer<Exclude<Services, ProjectXConfig>, ConfigurationError, ProjectXConfig | HttpClient.HttpClient> => {
-  const shared =
-    options.shared === undefined
-      ? sharedInfra(undefined)
-      : Layer.unwrap(Effect.as(validateShared(options.shared), sharedInfra(options.shared)))
-  const infra = Layer.mergeAll(rateLimiterFromConfig(options.shared), CircuitBreaker.layer, barCache(options)).pipe(
-    Layer.provideMerge(shared)
-  )
+  const { infra, session } = infraLayers(options)
   // The raw transport skips 401 recovery, so it is provided to Auth and GatewayClient only, never exposed.
   const transport = GatewayTransport.layer.pipe(Layer.provide(infra))
   const client = GatewayClient.layer.pipe(
-    Layer.provideMerge(Auth.layer.pipe(Layer.provide(sessionStore(options.shared)))),
+    Layer.provideMerge(Auth.layer.pipe(Layer.provide(session))),
     Layer.provide(transport),
     Layer.provideMerge(infra)
   )
