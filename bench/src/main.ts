@@ -148,7 +148,7 @@ const gatewayRows = (g: GatewayFigures) => {
       met: sharedRatio < 1,
       spread: p(g.sharedHit, "ms"),
       referenceSpread: p(g.cacheMiss, "ms"),
-      detail: `a second SDK instance with an empty in-process cache reads the blob another instance stored in a local redis-server (GET + base64 + lz4 + Arrow); ${g.sharedHit.n} runs; in-process hit ${fmt(g.cacheHit.median)} ms`
+      detail: `a second SDK instance with an empty in-process cache reads the blob another instance stored in a local redis-server (GET as bytes + lz4 + Arrow); ${g.sharedHit.n} runs; in-process hit ${fmt(g.cacheHit.median)} ms`
     })
   } else {
     log(`shared cache figure skipped: ${g.sharedSkipped ?? "no redis-server"}`)

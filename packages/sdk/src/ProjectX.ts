@@ -11,7 +11,6 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type { HttpClient } from "effect/http"
-import * as Redis from "effect/persistence/Redis"
 import { Accounts } from "./trading/Accounts.ts"
 import { Auth, SessionStore } from "./client/Auth.ts"
 import * as BarCacheModule from "./market/BarCache.ts"
@@ -26,7 +25,13 @@ import { Orders, type OrdersOptions } from "./trading/Orders.ts"
 import { Positions } from "./trading/Positions.ts"
 import { ProjectXConfig, type ProjectXOptions } from "./client/ProjectXConfig.ts"
 import { RateLimiter } from "./client/RateLimiter.ts"
-import { layerRedis, type SharedOptions, SharedStatus, validate as validateShared } from "./client/Shared.ts"
+import {
+  layerRedis,
+  RedisBytes,
+  type SharedOptions,
+  SharedStatus,
+  validate as validateShared
+} from "./client/Shared.ts"
 import { makeRedisTier } from "./market/internal/barCacheRedis.ts"
 import { Trades } from "./trading/Trades.ts"
 import { MarketHub } from "./realtime/MarketHub.ts"
@@ -113,12 +118,12 @@ const localBarCache = (options: LayerOptions) =>
 const sharedBarCache = (
   options: LayerOptions,
   shared: SharedOptions
-): Layer.Layer<BarCacheModule.BarCache, never, Redis.Redis | SharedStatus> => {
+): Layer.Layer<BarCacheModule.BarCache, never, RedisBytes | SharedStatus> => {
   if (options.cache === false || shared.cache === false) return localBarCache(options)
   const tier = shared.cache
   return Layer.unwrap(
     Effect.gen(function* () {
-      const redis = yield* Redis.Redis
+      const redis = yield* RedisBytes
       const status = yield* SharedStatus
       return BarCacheModule.BarCache.layer({
         ...options.cache,

@@ -103,6 +103,18 @@ export class SharedStatus extends Context.Service<
   static readonly layerOn: Layer.Layer<SharedStatus> = Layer.sync(SharedStatus, () => SharedStatus.make(true))
 }
 
+/**
+ * @internal Binary-safe commands on the same connection: arguments may be bytes and bulk-string replies
+ * come back as bytes. `Redis.send` speaks strings only, so a 450 kB blob would travel as base64 (a third
+ * larger) and be decoded on every read; as bytes the shared tier's read is ≈ 2.5× faster.
+ */
+export class RedisBytes extends Context.Service<
+  RedisBytes,
+  {
+    readonly send: (args: ReadonlyArray<string | Uint8Array>) => Effect.Effect<unknown, Redis.RedisError>
+  }
+>()("@projectx-effect/sdk/Shared/RedisBytes") {}
+
 const redisError = (cause: unknown) => new Redis.RedisError({ cause })
 
 /**
@@ -114,14 +126,13 @@ const redisError = (cause: unknown) => new Redis.RedisError({ cause })
 export const layerRedis = (options: {
   readonly url: string | Redacted.Redacted<string>
   readonly commandTimeout?: Duration.Input | undefined
-}): Layer.Layer<Redis.Redis> =>
-  Layer.effect(
-    Redis.Redis,
+}): Layer.Layer<Redis.Redis | RedisBytes> =>
+  Layer.effectContext(
     Effect.gen(function* () {
       const url = Redacted.isRedacted(options.url) ? Redacted.value(options.url) : options.url
       const timeout = Duration.fromInputUnsafe(options.commandTimeout ?? "1 second")
       // Loaded only when sharing is on: users without it never load node-redis.
-      const { createClient } = yield* Effect.promise(() => import("redis"))
+      const { createClient, RESP_TYPES } = yield* Effect.promise(() => import("redis"))
       const client = yield* Effect.acquireRelease(
         Effect.sync(() => {
           const c = createClient({
@@ -149,10 +160,10 @@ export const layerRedis = (options: {
         Effect.promise(() => connected),
         Duration.sum(timeout, timeout)
       )
-      const send = <A = unknown>(command: string, ...args: ReadonlyArray<string>): Effect.Effect<A, Redis.RedisError> =>
+      const command = <A>(run: () => Promise<unknown>): Effect.Effect<A, Redis.RedisError> =>
         Effect.suspend(() =>
           client.isReady
-            ? Effect.tryPromise({ try: () => client.sendCommand([command, ...args]) as Promise<A>, catch: redisError })
+            ? Effect.tryPromise({ try: run as () => Promise<A>, catch: redisError })
             : Effect.fail(redisError(new Error("Redis is not connected")))
         ).pipe(
           Effect.timeoutOrElse({
@@ -160,11 +171,20 @@ export const layerRedis = (options: {
             orElse: () => Effect.fail(redisError(new Error("Redis timed out")))
           })
         )
-      return yield* Redis.make({
+      const send = <A = unknown>(name: string, ...args: ReadonlyArray<string>): Effect.Effect<A, Redis.RedisError> =>
+        command(() => client.sendCommand([name, ...args]))
+      const redis = yield* Redis.make({
         send,
         // Nothing in the SDK subscribes or reserves a connection.
         subscribe: () => Effect.fail(redisError(new Error("subscribe is not used by the SDK"))),
         connect: Effect.fail(redisError(new Error("reserved connections are not used by the SDK")))
       })
+      const asBuffer = (arg: string | Uint8Array) =>
+        typeof arg === "string" ? arg : Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength)
+      const bytes = RedisBytes.of({
+        send: (args) =>
+          command(() => client.sendCommand(args.map(asBuffer), { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } }))
+      })
+      return Context.make(Redis.Redis, redis).pipe(Context.add(RedisBytes, bytes))
     })
   )
