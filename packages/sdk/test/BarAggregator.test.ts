@@ -1,7 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import { AggregateBarUnit } from "@projectx-effect/gateway"
 import * as fc from "fast-check"
-import { BarAggregator, type BarUpdate, type LiveBar, slotOf } from "../src/state/internal/barAggregator.ts"
+import {
+  BarAggregator,
+  type BarUpdate,
+  joinHistory,
+  type LiveBar,
+  slotOf
+} from "../src/state/internal/barAggregator.ts"
 
 const T0 = Date.UTC(2025, 10, 19, 15, 30) // a Wednesday
 
@@ -122,6 +128,43 @@ describe("BarAggregator", () => {
         expect([...history, ...live]).toEqual(all)
       }),
       { seed: 11, numRuns: 300 }
+    )
+  })
+  it("joined as LiveBars joins it, with the client's clock up to a slot off the server's: every bar exact", () => {
+    fc.assert(
+      fc.property(
+        prints,
+        fc.nat(),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: -59_999, max: 59_999 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        (ps, cut, n, skew, lead) => {
+          const unit = AggregateBarUnit.Minute
+          const all = expectedBars(ps, unit, n)
+          // The server answers REST at `serverMs`; the subscription began `lead` ms before; the client's
+          // clock reads `serverMs + skew`. REST returns what it has up to one slot past the client's.
+          const serverMs = ps[cut % ps.length]!.ms + 1
+          const nowMs = serverMs + skew
+          const [, clientEnd] = slotOf(unit, n, nowMs)
+          const requestEnd = slotOf(unit, n, clientEnd)[1]
+          const rows = expectedBars(
+            ps.filter((p) => p.ms < serverMs),
+            unit,
+            n
+          ).filter((b) => b.t.getTime() < requestEnd)
+          const join = joinHistory(unit, n, rows, nowMs)
+          const agg = new BarAggregator(unit, n)
+          agg.seed(join.closed, join.partial, join.cutoffMs)
+          const received = ps.filter((p) => p.ms >= serverMs - lead)
+          const updates = received.flatMap((p) => agg.push(p.price, p.volume, p.ms))
+          // The seam slot's closed bar is REST's, read once it has closed.
+          const live = [...closedOf(updates), ...closedOf(agg.tick(Number.MAX_SAFE_INTEGER))].map((bar) =>
+            bar.t.getTime() === join.seam ? all.find((b) => b.t.getTime() === join.seam)! : bar
+          )
+          expect([...join.closed, ...live]).toEqual(all)
+        }
+      ),
+      { seed: 17, numRuns: 500 }
     )
   })
 })

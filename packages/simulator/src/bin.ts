@@ -23,7 +23,7 @@ const usage = `Usage: projectx-sim [options]
   --token-lifetime <s>   JWT lifetime in seconds (default 86400)
   --time-scale <x>       multiply every rate-limit window (e.g. 0.01)
   --no-rate-limit        disable the rate limits
-  --ticks-per-second <n> market-hub quotes per contract per market second (default 4)
+  --ticks-per-second <n> market-hub quotes per contract per market second (default and least 4)
   --keep-alive-ms <ms>   hub keep-alive ping interval (default 15000)
   --help                 show this text`
 

@@ -127,9 +127,10 @@ describe("user hub", () => {
         const dropped = await sim.dropHubConnections({ hub: "user" })
         expect(dropped.connections).toBe(1)
         await eventually(`reconnect ${round}`, () => (reconnected ? true : undefined))
-        // Subscriptions are replayed in onreconnected; wait for the server to count them.
+        // Subscriptions are replayed in onreconnected, trades last; wait for the server to count that one
+        // (the fill below is heard through it).
         await eventually("resubscribed", async () =>
-          (await sim.stats()).hubs.subscriptions.orders === 1 ? true : undefined
+          (await sim.stats()).hubs.subscriptions.userTrades === 1 ? true : undefined
         )
         const orderId = await placeMarket(OrderSide.Bid, 1)
         await eventually(`fill ${round}`, () =>

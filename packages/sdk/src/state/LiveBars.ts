@@ -1,8 +1,9 @@
 /**
  * Live bars of any unit: the market hub's prints aggregated on the Gateway's slot grid, joined to REST
  * history. The prints are subscribed before the history is read, so nothing falls between the two; prints
- * REST already counted are dropped at the seam; and the one slot that straddles the seam is emitted, when
- * it closes, as REST's own bar, so it is whole even though the subscription began inside it.
+ * REST already counted are dropped at the seam; and the one slot that straddles the seam (REST's newest bar
+ * when it may still be forming, whichever side of a slot boundary the local clock is) is emitted, when it
+ * closes, as REST's own bar, so it is whole even though the subscription began inside it.
  */
 import { barUnitCode } from "@projectx-effect/gateway"
 import { Clock, Context, Effect, Layer, Queue, Schedule, Stream } from "effect"
@@ -12,7 +13,7 @@ import { Instruments } from "../market/Instruments.ts"
 import { type BarUnit, MarketData } from "../market/MarketData.ts"
 import type { MarketTrades, Signal } from "../realtime/Events.ts"
 import { MarketHub, type MarketStreamError } from "../realtime/MarketHub.ts"
-import { BarAggregator, type BarUpdate, type LiveBar, slotOf } from "./internal/barAggregator.ts"
+import { BarAggregator, type BarUpdate, joinHistory, type LiveBar, slotOf } from "./internal/barAggregator.ts"
 
 export type { BarUpdate, LiveBar } from "./internal/barAggregator.ts"
 
@@ -62,19 +63,18 @@ const make: Effect.Effect<LiveBarsShape, never, MarketHub | MarketData | Instrum
         const now = yield* Clock.currentTimeMillis
         const [slotStart, slotEnd] = slotOf(unit, n, now)
         const span = slotEnd - slotStart
+        // One slot more on each side: a server clock ahead of ours may have opened the next slot, and the
+        // newest bar may be the seam rather than history (joinHistory).
         const table = yield* data.bars({
           contractId: contract.id,
           unit: request.unit,
           unitNumber: n,
-          start: new Date(slotStart - Math.max(1, request.history ?? 0) * span),
-          end: new Date(slotEnd),
+          start: new Date(slotStart - (Math.max(1, request.history ?? 0) + 1) * span),
+          end: new Date(slotOf(unit, n, slotEnd)[1]),
           includePartialBar: true
         })
-        const rows = Bars.toRows(table).map(toLive)
-        const partial = rows.at(-1)?.t.getTime() === slotStart ? rows.pop() : undefined
-        agg.seed(rows, partial, now)
-        /** The slot the subscription began in: its closed bar comes from REST. */
-        const seam = slotStart
+        const { closed: rows, partial, seam, cutoffMs } = joinHistory(unit, n, Bars.toRows(table).map(toLive), now)
+        agg.seed(rows, partial, cutoffMs)
         const restBar = (start: number) =>
           data
             .bars({

@@ -4,8 +4,9 @@
 // Construction (all prices are integer ticks):
 // - day level: level(d + 1) = level(d) + round(gauss · σ_day − κ · (level − base)) on trading days;
 // - minutes: a Brownian bridge from the day's open level to its close level, with wicks and volume;
-// - seconds: a bridge inside each minute, clamped to the minute's range, touching its high and low,
-//   volume split exactly;
+// - seconds: the minute's trade tape — a bridge inside the minute that moves only in the seconds that
+//   trade (each with lots enough to print its open, extremes and close), clamped to the minute's
+//   range, touching its high and low, volume split exactly; the market hub prints exactly these;
 // - hours, days, weeks and months: aggregates of the above (memoised per day).
 // Contracts of one root share the walk plus a constant per-quarter basis; price overrides add a
 // piecewise-constant offset per contract from the second they are made. One walk (`walk`) serves bars
@@ -36,7 +37,10 @@ interface BlockSink {
   block(start: number, length: number, o: number, h: number, l: number, c: number, v: number): void
 }
 
-/** Mutable aggregate of consecutive blocks. */
+/**
+ * Mutable aggregate of consecutive blocks, as a bar of the trades in them: a block without volume (a
+ * second nobody traded) adds nothing, so a slot with no trades has no bar, as on the Gateway.
+ */
 export class Agg implements BlockSink {
   has = false
   o = 0
@@ -49,6 +53,7 @@ export class Agg implements BlockSink {
     this.v = 0
   }
   add(o: number, h: number, l: number, c: number, v: number): void {
+    if (v === 0) return
     if (!this.has) {
       this.has = true
       this.o = o
@@ -120,6 +125,12 @@ const volumeProfile = new Float64Array(MINUTES)
 for (let m = 0; m < MINUTES; m++) {
   volumeProfile[m] = m >= 870 && m < 1260 ? 2.2 : m >= 420 && m < 870 ? 1 : 0.45
 }
+
+/**
+ * Lots a trading second carries at least: one print each at its open, first extreme, second extreme
+ * and close (the hub's tape), so bars built from prints equal these bars. A minute has at least this.
+ */
+export const minLotsPerSecond = 4
 
 /** The walk of one root. */
 class Series {
@@ -209,7 +220,7 @@ class Series {
       c[m] = next
       h[m] = Math.max(prev, next) + Math.floor(up * up * sm * 1.5)
       l[m] = Math.max(floor, Math.min(prev, next) - Math.floor(down * down * sm * 1.5))
-      v[m] = Math.max(1, Math.round(this.baseVolume * volumeProfile[m]! * (0.4 + 1.2 * vol)))
+      v[m] = Math.max(minLotsPerSecond, Math.round(this.baseVolume * volumeProfile[m]! * (0.4 + 1.2 * vol)))
       prev = next
     }
     const data: DayData = { o, h, l, c, v }
@@ -260,9 +271,12 @@ class Series {
   }
 
   /**
-   * The 60 one-second bars of a minute (o, h, l, c, v interleaved): a bridge from the minute's
-   * open to its close, clamped to its range, with one second at its high and one at its low and
-   * the volume split exactly.
+   * The 60 one-second bars of a minute (o, h, l, c, v interleaved), cut as the minute's trade tape: at
+   * most v / 4 seconds trade (drawn per minute), each with at least 4 lots, so the hub can print its
+   * open, both extremes and its close. The price moves only in trading seconds (a bridge from the
+   * minute's open to its close sampled at their ends, clamped to its range); the last one ends on the
+   * close, one holds the minute's high and one its low. A second without trades is flat at the price
+   * it inherits, with volume 0: no bar, no print — so every aggregate of seconds is one of prints.
    */
   secondsOf(day: number, minute: number): Float64Array {
     const key = day * MINUTES + minute
@@ -281,16 +295,38 @@ class Series {
     for (let k = 1; k <= 60; k++) {
       w[k] = w[k - 1]! + gauss(draw(base, k * 3), draw(base, k * 3 + 1)) * s
     }
+    // The trading seconds: the first `count` of a partial shuffle of 0..59, in time order.
+    const count = Math.max(1, Math.min(60, Math.floor(v / minLotsPerSecond)))
+    const order = new Uint8Array(60)
+    for (let k = 0; k < 60; k++) order[k] = k
+    if (count < 60) {
+      for (let i = 0; i < count; i++) {
+        const j = i + (draw(base, 0x200 + i) % (60 - i))
+        const t = order[i]!
+        order[i] = order[j]!
+        order[j] = t
+      }
+    }
+    const traded = order.subarray(0, count).sort()
     const r = draw(base, 0)
-    const iHigh = r % 60
-    const iLow = (iHigh + 1 + ((r >>> 8) % 59)) % 60
+    const iHigh = traded[r % count]!
+    const iLow = count === 1 ? iHigh : traded[((r % count) + 1 + ((r >>> 8) % (count - 1))) % count]!
+    const last = traded[count - 1]!
     let prev = o
     let weights = 0
     const weight = new Float64Array(60)
-    for (let k = 0; k < 60; k++) {
+    for (let k = 0, t = 0; k < 60; k++) {
+      if (traded[t] !== k) {
+        out[k * 5] = prev
+        out[k * 5 + 1] = prev
+        out[k * 5 + 2] = prev
+        out[k * 5 + 3] = prev
+        continue
+      }
+      t++
       const j = k + 1
       const next =
-        j === 60 ? c : Math.min(h, Math.max(l, Math.round(o + ((c - o) * j) / 60 + w[j]! - (j / 60) * w[60]!)))
+        k === last ? c : Math.min(h, Math.max(l, Math.round(o + ((c - o) * j) / 60 + w[j]! - (j / 60) * w[60]!)))
       out[k * 5] = prev
       out[k * 5 + 1] = k === iHigh ? h : Math.max(prev, next)
       out[k * 5 + 2] = k === iLow ? l : Math.min(prev, next)
@@ -299,14 +335,16 @@ class Series {
       weights += weight[k]!
       prev = next
     }
+    // Volume: the minimum lots each, the rest by weight, what flooring leaves one lot at a time.
+    const rest = v - count * minLotsPerSecond
     let assigned = 0
-    for (let k = 0; k < 60; k++) {
-      const share = Math.floor((v * weight[k]!) / weights)
-      out[k * 5 + 4] = share
+    for (const k of traded) {
+      const share = Math.floor((rest * weight[k]!) / weights)
+      out[k * 5 + 4] = minLotsPerSecond + share
       assigned += share
     }
-    for (let k = 0; assigned < v; k = (k + 1) % 60) {
-      out[k * 5 + 4]!++
+    for (let i = 0; assigned < rest; i = (i + 1) % count) {
+      out[traded[i]! * 5 + 4]!++
       assigned++
     }
     this.seconds.set(key, out)

@@ -56,6 +56,43 @@ export const slotOf = (unit: number, unitNumber: number, ms: number): readonly [
   }
 }
 
+/** Where REST history and the prints join (`joinHistory`). */
+export interface HistoryJoin {
+  /** REST bars that are closed for certain, ascending. */
+  readonly closed: ReadonlyArray<LiveBar>
+  /** The newest REST bar when it may still be forming: prints continue it. */
+  readonly partial: LiveBar | undefined
+  /** Start of the seam slot (the subscription began inside it): its closed bar is REST's. */
+  readonly seam: number
+  /** Prints before this instant are in `closed` or `partial` already. */
+  readonly cutoffMs: number
+}
+
+/**
+ * Splits REST's bars (ascending, read with the partial bar, up to a slot past the one containing the
+ * client's `nowMs`) into history and the seam. The newest is taken as still forming when it ends at or
+ * after the start of the client's slot: the server's clock may be a slot behind the client's or ahead of
+ * it. Taking a closed bar for the seam costs a REST read when it closes; taking a forming bar for history
+ * would emit a partial bar as closed and drop its later prints. The cut-off never passes the seam slot's
+ * end, so a client clock ahead of the server's drops no print of the next slot.
+ */
+export const joinHistory = (
+  unit: number,
+  unitNumber: number,
+  rows: ReadonlyArray<LiveBar>,
+  nowMs: number
+): HistoryJoin => {
+  const [slotStart] = slotOf(unit, unitNumber, nowMs)
+  const newest = rows.at(-1)
+  if (newest !== undefined) {
+    const [start, end] = slotOf(unit, unitNumber, newest.t.getTime())
+    if (end >= slotStart)
+      return { closed: rows.slice(0, -1), partial: newest, seam: start, cutoffMs: Math.min(nowMs, end) }
+  }
+  // Nothing forming: REST saw no print after its newest bar, so every later print is new.
+  return { closed: rows, partial: undefined, seam: slotStart, cutoffMs: Number.NEGATIVE_INFINITY }
+}
+
 interface Building {
   start: number
   end: number

@@ -1,7 +1,8 @@
 // Ticks for one contract, derived from the same deterministic path as the REST bars: every market
-// second's bar (o, h, l, c, v) is walked through `n` points o → first extreme → second extreme → c, with
-// the second's volume split across them, so a minute's quotes and prints stay inside that minute's bar,
-// reach its high and low (n ≥ 3), end on its close and add up to its volume.
+// second's bar (o, h, l, c, v) is walked through `n` ≥ 4 points o → first extreme → second extreme → c.
+// A second that trades prints at each of those four points (the market gives it at least 4 lots) and
+// spreads the rest of its volume over all points, so the prints of any span aggregate to exactly the
+// REST bar of that span — the tape and the bars are one. A second without trades is quotes only.
 import { type ContractInfo, priceOf } from "../Contracts.ts"
 import { hash4, hashString } from "../Hash.ts"
 import { Agg, type Market } from "../Market.ts"
@@ -18,58 +19,52 @@ export type WireQuote = Record<string, string | number>
 
 const DAY_MS = 86_400_000
 
-/** The `n` points of second `sec`, from its one-second bar; empty when the market has no bar there. */
-export const pointsOf = (market: Market, c: ContractInfo, sec: number, n: number): Array<Point> => {
+/** Points a second has at least: its open, two extremes and close are each one. */
+export const minPointsPerSecond = 4
+
+/**
+ * The points of second `sec` (`n`, at least 4), from its one-second bar; empty when the market has no
+ * bar there.
+ */
+export const pointsOf = (market: Market, c: ContractInfo, sec: number, rate: number): Array<Point> => {
   let bar: { o: number; h: number; l: number; c: number; v: number } | undefined
   market.forEachBlock(c, sec, sec + 1, (b) => {
     bar = b
   })
   if (bar === undefined) return []
+  const n = Math.max(minPointsPerSecond, Math.floor(rate))
   const { o, h, l, c: close, v } = bar
   const [first, second] = close >= o ? [l, h] : [h, l]
-  // Waypoints (index, ticks): with 4 or more points the walk starts on the open (so a session's first
-  // print is the day bar's open); with fewer, the extremes and the close come first.
-  const waypoints: Array<readonly [number, number]> =
-    n >= 4
-      ? [
-          [0, o],
-          [Math.max(1, Math.floor((n - 1) / 3)), first],
-          [Math.max(2, Math.floor((2 * (n - 1)) / 3)), second],
-          [n - 1, close]
-        ]
-      : n === 3
-        ? [
-            [0, first],
-            [1, second],
-            [2, close]
-          ]
-        : n === 2
-          ? [
-              [0, first],
-              [1, close]
-            ]
-          : [[0, close]]
+  // Waypoints (index, ticks); with n ≥ 4 their indexes are distinct.
+  const waypoints: ReadonlyArray<readonly [number, number]> = [
+    [0, o],
+    [Math.floor((n - 1) / 3), first],
+    [Math.floor((2 * (n - 1)) / 3), second],
+    [n - 1, close]
+  ]
+  // One lot at each waypoint (while there are lots: a trading second has 4 or more), the rest evenly,
+  // its remainder from the first point on.
+  const shape = Math.min(v, waypoints.length)
+  const base = Math.floor((v - shape) / n)
+  let extra = v - shape - base * n
   const out: Array<Point> = []
-  const base = Math.floor(v / n)
-  let extra = v - base * n
   let w = 0
+  let lotted = 0
   for (let k = 0; k < n; k++) {
     while (waypoints[w + 1] !== undefined && waypoints[w + 1]![0] < k) w++
     const [fromK, from] = waypoints[w]!
     const [toK, to] = waypoints[w + 1] ?? waypoints[w]!
     const ticks = toK === fromK ? from : Math.round(from + ((to - from) * (k - fromK)) / (toK - fromK))
-    // Remainder volume goes to the points that carry the bar's shape: the waypoints (close first).
     let volume = base
-    if (extra > 0 && waypoints.some(([wk]) => wk === k)) {
+    if (lotted < shape && waypoints[lotted]![0] === k) {
+      volume++
+      lotted++
+    }
+    if (extra > 0) {
       volume++
       extra--
     }
     out.push({ ms: sec * 1000 + Math.floor((k * 1000) / n), ticks: Math.min(h, Math.max(l, ticks)), volume })
-  }
-  // What the waypoints could not take is spread from the first point on.
-  for (let k = 0; extra > 0; k = (k + 1) % n) {
-    ;(out[k] as { volume: number }).volume++
-    extra--
   }
   return out
 }

@@ -1,11 +1,12 @@
 // The market hub: quote, trade and depth subscriptions per connection, fed by one timer that walks
 // every subscribed contract's path up to the market clock. Each point is one quote (a full one first,
 // then deltas per connection); a wake's prints go out as one GatewayTrade array and its book changes
-// as one GatewayDepth batch. Silent while the market is closed or the feed is frozen.
+// as one GatewayDepth batch. The prints are the tape REST bars aggregate (MarketFeed.ts), so bars built
+// from them equal History's. Silent while the market is closed or the feed is frozen.
 import { DomType, MarketHubMethod } from "@projectx-effect/gateway"
 import type { HubConnection } from "./Connection.ts"
 import type { HubSettings, HubState } from "./Settings.ts"
-import { FeedState, type Point, pointsOf, type WireQuote } from "./MarketFeed.ts"
+import { FeedState, minPointsPerSecond, type Point, pointsOf, type WireQuote } from "./MarketFeed.ts"
 
 type Channel = "quotes" | "trades" | "depth"
 
@@ -169,7 +170,7 @@ export class MarketHub {
       feed.cursorMs = now + 1
       return
     }
-    const n = Math.max(1, Math.floor(settings.ticksPerSecond))
+    const n = Math.max(minPointsPerSecond, Math.floor(settings.ticksPerSecond))
     if (((now - feed.cursorMs) / 1000) * n > maxBacklogPoints) {
       feed.cursorMs = now - 999
       if (!feed.state.resync(feed.cursorMs - 1)) return

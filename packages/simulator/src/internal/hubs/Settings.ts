@@ -18,7 +18,10 @@ export interface HubState {
 export interface HubSettings {
   /** Idle time after which the server pings a connection (SignalR's default: 15 s). */
   readonly keepAliveMs: number
-  /** Market points per contract per market second; each is one quote (thousands for load tests). */
+  /**
+   * Market points per contract per market second; each is one quote (thousands for load tests). At
+   * least 4 are sent: a second's open, extremes and close are each a print.
+   */
   readonly ticksPerSecond: number
   /** Book levels per side in depth snapshots and updates (64 or more makes snapshots over 12 KB). */
   readonly depthLevels: number
