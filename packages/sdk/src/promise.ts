@@ -18,7 +18,6 @@ import type { ProjectXOptions } from "./client/ProjectXConfig.ts"
 import type { CallOptions, ListenOptions, StreamOptions } from "./internal/promiseOptions.ts"
 import type * as Sdk from "./internal/promiseRuntime.ts"
 import type * as StateFacade from "./internal/promiseState.ts"
-import type { AccountState, AccountStateOptions, PositionGuard } from "./internal/promiseState.ts"
 import type * as BarCacheModule from "./market/BarCache.ts"
 import type * as Bars from "./market/Bars.ts"
 import type { BarsChunk, BarsRequest, PlannedRange } from "./market/MarketData.ts"
@@ -48,7 +47,7 @@ import type {
   UserTrade
 } from "./realtime/Events.ts"
 import type { RealtimeOptions } from "./realtime/Options.ts"
-import type { BookUpdate } from "./state/DepthBook.ts"
+import type { BookUpdate, DepthBookOptions } from "./state/DepthBook.ts"
 import type { BarUpdate, LiveBarsRequest } from "./state/LiveBars.ts"
 import type { GuardPolicy } from "./state/NakedPositionGuard.ts"
 
@@ -109,6 +108,8 @@ export interface ClientOptions {
   readonly otlp?: boolean | Telemetry.OtlpOptions
   /** The hubs: reconnect backoff, staleness thresholds, buffers. */
   readonly realtime?: RealtimeOptions
+  /** Depth books (`client.state.book`): levels kept per side. */
+  readonly depthBook?: DepthBookOptions
 }
 
 /** What each realtime channel delivers, for `realtime.on(channel, …)`. */
@@ -443,7 +444,10 @@ export class ProjectXClient implements AsyncDisposable {
      * The state of an account (default: the configured one), seeded from REST before it resolves, then kept
      * from the user hub and re-synchronised from REST after every reconnect and `Stale` signal.
      */
-    account: async (accountId?: number, options?: AccountStateOptions & CallOptions): Promise<AccountState> => {
+    account: async (
+      accountId?: number,
+      options?: StateFacade.AccountStateOptions & CallOptions
+    ): Promise<StateFacade.AccountState> => {
       const { signal, ...stateOptions } = options ?? {}
       return (await loadState()).openAccount(this.#runtime, this.#runtime.scope, accountId, stateOptions, signal)
     },
@@ -452,7 +456,11 @@ export class ProjectXClient implements AsyncDisposable {
      * `state`): alerts when a position has had no working stop for `policy.grace`, and by policy places a
      * stop or flattens. Disposing it stops the guard and its state.
      */
-    guard: async (accountId?: number, policy?: GuardPolicy, options?: CallOptions): Promise<PositionGuard> =>
+    guard: async (
+      accountId?: number,
+      policy?: GuardPolicy,
+      options?: CallOptions
+    ): Promise<StateFacade.PositionGuard> =>
       (await loadState()).openGuard(this.#runtime, this.#runtime.scope, accountId, policy, options?.signal),
     /** The L2 book of a symbol or contract, one view per depth batch (`depth` levels a side, default 10). */
     book: (symbol: string, options?: StreamOptions & { readonly depth?: number }): AsyncIterable<BookUpdate> =>
