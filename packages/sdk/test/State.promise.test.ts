@@ -174,6 +174,26 @@ describe("order-and-position state from the Promise facade", () => {
     }
   }, 60_000)
 
+  it("a position already naked when the guard starts is alerted at once, and the alert is not lost", async () => {
+    const { sim, client } = await start()
+    try {
+      const contract = await client.instruments.resolve("MNQ")
+      await client.orders.place({ type: "market", contractId: contract.id, side: "sell", size: 1 })
+      await until("the position", async () =>
+        (await client.positions.searchOpen(ACCOUNT)).length > 0 ? true : undefined
+      )
+      await using guard = await client.state.guard(ACCOUNT, { grace: 0 })
+      for await (const event of guard.events()) {
+        expect(event).toMatchObject({ _tag: "Naked", contractId: contract.id, exposure: { coveredSize: 0 } })
+        break
+      }
+      expect(guard.naked()).toHaveLength(1)
+    } finally {
+      await client.dispose()
+      await sim.stop()
+    }
+  }, 60_000)
+
   it("books and live bars as AsyncIterables that end on abort and on dispose", async () => {
     const { sim, client } = await start()
     try {

@@ -146,9 +146,10 @@ const guardOf = async (
       const guard = yield* NakedPositionGuard.make(policy).pipe(Effect.provideService(TradingState, shape))
       // Alerts are rare and must not be missed by a loop that starts late: every iterator replays recent ones.
       const events = yield* PubSub.unbounded<GuardEvent>({ replay: REPLAY })
+      // Started at once, so it subscribes before the guard's first check (only scheduled so far) can publish.
       yield* guard.events.pipe(
         Stream.runForEach((e) => PubSub.publish(events, e)),
-        Effect.forkScoped
+        Effect.forkScoped({ startImmediately: true })
       )
       return { guard, events: Stream.fromPubSub(events) }
     }),
