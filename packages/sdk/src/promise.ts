@@ -2,7 +2,8 @@
  * The SDK for plain TypeScript: every service as methods returning Promises, backed by one
  * `ManagedRuntime`. Methods accept an `AbortSignal`; rejections are the SDK's tagged errors (`_tag`,
  * `reason` intact); Streams are `AsyncIterable`s; `dispose()` (or `await using`) closes the HTTP pool,
- * flushes telemetry and ends every fiber, so the process can exit on its own.
+ * flushes telemetry and ends every fiber, so the process can exit on its own. This module loads only types,
+ * enums and error classes: the SDK loads with the first client, the trading state with `client.state`.
  *
  * ```ts
  * import { ProjectXClient } from "@projectx-effect/sdk/promise"
