@@ -2,7 +2,8 @@
  * The SDK for plain TypeScript: every service as methods returning Promises, backed by one
  * `ManagedRuntime`. Methods accept an `AbortSignal`; rejections are the SDK's tagged errors (`_tag`,
  * `reason` intact); Streams are `AsyncIterable`s; `dispose()` (or `await using`) closes the HTTP pool,
- * flushes telemetry and ends every fiber, so the process can exit on its own.
+ * flushes telemetry and ends every fiber, so the process can exit on its own. This module loads only types,
+ * enums and error classes: the SDK loads with the first client, the trading state with `client.state`.
  *
  * ```ts
  * import { ProjectXClient } from "@projectx-effect/sdk/promise"
@@ -15,7 +16,9 @@ import type * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"
 import type { SessionInfo } from "./client/Auth.ts"
 import type { ProjectXOptions } from "./client/ProjectXConfig.ts"
+import type { CallOptions, ListenOptions, StreamOptions } from "./internal/promiseOptions.ts"
 import type * as Sdk from "./internal/promiseRuntime.ts"
+import type * as StateFacade from "./internal/promiseState.ts"
 import type * as BarCacheModule from "./market/BarCache.ts"
 import type * as Bars from "./market/Bars.ts"
 import type { BarsChunk, BarsRequest, PlannedRange } from "./market/MarketData.ts"
@@ -45,7 +48,28 @@ import type {
   UserTrade
 } from "./realtime/Events.ts"
 import type { RealtimeOptions } from "./realtime/Options.ts"
+import type { BookUpdate, DepthBookOptions } from "./state/DepthBook.ts"
+import type { BarUpdate, LiveBarsRequest } from "./state/LiveBars.ts"
+import type { GuardPolicy } from "./state/NakedPositionGuard.ts"
 
+export type { CallOptions, ListenOptions, StreamOptions, WaitOptions } from "./internal/promiseOptions.ts"
+export type {
+  AccountState,
+  AccountStateOptions,
+  PositionGuard,
+  TrackedOrderHandle
+} from "./internal/promiseState.ts"
+export type { BookUpdate, Level } from "./state/DepthBook.ts"
+export type { BarUpdate, LiveBar, LiveBarsRequest } from "./state/LiveBars.ts"
+export type { Exposure, GuardAction, GuardEvent, GuardPolicy } from "./state/NakedPositionGuard.ts"
+export type { Phase } from "./state/OrderLifecycle.ts"
+export type {
+  BracketView,
+  Divergence,
+  DivergenceReport,
+  TrackedOrder,
+  TradingSnapshot
+} from "./state/TradingState.ts"
 export type {
   AccountUpdate,
   ChannelHealth,
@@ -75,12 +99,6 @@ export {
 } from "@projectx-effect/gateway/Enums"
 export * from "./client/publicErrors.ts"
 
-/** Per-call options. */
-export interface CallOptions {
-  /** Aborting interrupts the call: its HTTP request is cancelled and the Promise rejects. */
-  readonly signal?: AbortSignal
-}
-
 export interface ClientOptions {
   /** Bar cache settings, or `false` to turn caching off. */
   readonly cache?: BarCacheModule.Options | false
@@ -91,18 +109,8 @@ export interface ClientOptions {
   readonly otlp?: boolean | Telemetry.OtlpOptions
   /** The hubs: reconnect backoff, staleness thresholds, buffers. */
   readonly realtime?: RealtimeOptions
-}
-
-/** Options of a realtime subscription. */
-export interface StreamOptions {
-  /** Aborting ends the subscription (the iterator finishes; `on` stops calling back). */
-  readonly signal?: AbortSignal
-}
-
-/** Options of an `on(…)` subscription. */
-export interface ListenOptions extends StreamOptions {
-  /** Called once if the subscription fails (a refused subscription, an overflow); default: logged by Effect. */
-  readonly onError?: (error: unknown) => void
+  /** Depth books (`client.state.book`): levels kept per side. */
+  readonly depthBook?: DepthBookOptions
 }
 
 /** What each realtime channel delivers, for `realtime.on(channel, …)`. */
@@ -118,6 +126,8 @@ export interface Channels {
 
 // The SDK itself (layers, services, undici, the runtime) loads with the first client, not with this module.
 const loadSdk = (): Promise<typeof Sdk> => import("./internal/promiseRuntime.ts")
+// The trading state and the guard load with the first `client.state.account` or `.guard`.
+const loadState = (): Promise<typeof StateFacade> => import("./internal/promiseState.ts")
 
 export class ProjectXClient implements AsyncDisposable {
   readonly #runtime: Sdk.Runtime
@@ -148,24 +158,7 @@ export class ProjectXClient implements AsyncDisposable {
   }
 
   #iterate<A>(stream: Stream.Stream<A, unknown, ProjectX.Services>, signal?: AbortSignal): AsyncIterable<A> {
-    const runtime = this.#runtime
-    const { Stream } = this.#sdk
-    if (signal !== undefined) stream = Stream.interruptWhen(stream, this.#sdk.aborted(signal))
-    return {
-      [Symbol.asyncIterator]: () => {
-        let iterator: AsyncIterator<A> | undefined
-        return {
-          next: async () => {
-            iterator ??= Stream.toAsyncIterableWith(stream, await runtime.context())[Symbol.asyncIterator]()
-            return iterator.next()
-          },
-          return: async (value?: unknown) => {
-            await iterator?.return?.(value)
-            return { done: true, value: undefined as never }
-          }
-        }
-      }
-    }
+    return this.#sdk.iterate(this.#runtime, stream, this.#sdk.closedOf(this.#runtime), signal)
   }
 
   /** The session (never the token). */
@@ -418,20 +411,14 @@ export class ProjectXClient implements AsyncDisposable {
       target: string | number | undefined,
       handler: (event: Channels[K]) => void,
       options?: ListenOptions
-    ): (() => void) => {
-      const { Effect, Fiber, Stream } = this.#sdk
-      let stream = this.#channel(channel, target)
-      if (options?.signal !== undefined) stream = Stream.interruptWhen(stream, this.#sdk.aborted(options.signal))
-      const onError = options?.onError
-      const fiber = this.#runtime.runFork(
-        Stream.runForEach(stream, (event) => Effect.sync(() => handler(event))).pipe(
-          onError === undefined ? (self) => self : Effect.catch((error) => Effect.sync(() => onError(error)))
-        )
-      )
-      return () => {
-        this.#runtime.runFork(Fiber.interrupt(fiber))
-      }
-    },
+    ): (() => void) =>
+      this.#sdk.listen(
+        this.#runtime,
+        this.#channel(channel, target),
+        this.#sdk.closedOf(this.#runtime),
+        handler,
+        options
+      ),
     /** Both hubs' state, reconnects, message and drop counters, and subscription ages. */
     health: async (options?: CallOptions): Promise<{ readonly user: ChannelHealth; readonly market: ChannelHealth }> =>
       this.#run(
@@ -442,6 +429,54 @@ export class ProjectXClient implements AsyncDisposable {
         options
       )
   }
+  /**
+   * Live order-and-position state (issue 17): an account's orders, positions and balance from the user hub,
+   * reconciled with REST; order handles to await fills; a naked-position guard; L2 books and live bars.
+   * Every object here ends with `dispose()` on it or on the client.
+   *
+   * ```ts
+   * await using state = await client.state.account()
+   * const entry = await state.placeTracked({ type: "market", contractId, side: "buy", size: 1, stopLoss: { ticks: -20 } })
+   * await entry.filled({ timeoutMs: 10_000 }) // rejects with OrderTimeout or OrderNotFilled
+   * ```
+   */
+  readonly state = {
+    /**
+     * The state of an account (default: the configured one), seeded from REST before it resolves, then kept
+     * from the user hub and re-synchronised from REST after every reconnect and `Stale` signal.
+     */
+    account: async (
+      accountId?: number,
+      options?: StateFacade.AccountStateOptions & CallOptions
+    ): Promise<StateFacade.AccountState> => {
+      const { signal, ...stateOptions } = options ?? {}
+      return (await loadState()).openAccount(this.#runtime, this.#runtime.scope, accountId, stateOptions, signal)
+    },
+    /**
+     * A naked-position guard on an account (default: the configured one), over a state of its own (its
+     * `state`): alerts when a position has had no working stop for `policy.grace`, and by policy places a
+     * stop or flattens. Disposing it stops the guard and its state.
+     */
+    guard: async (
+      accountId?: number,
+      policy?: GuardPolicy,
+      options?: CallOptions
+    ): Promise<StateFacade.PositionGuard> =>
+      (await loadState()).openGuard(this.#runtime, this.#runtime.scope, accountId, policy, options?.signal),
+    /** The L2 book of a symbol or contract, one view per depth batch (`depth` levels a side, default 10). */
+    book: (symbol: string, options?: StreamOptions & { readonly depth?: number }): AsyncIterable<BookUpdate> =>
+      this.#iterate(
+        this.#sdk.Stream.unwrap(this.#sdk.DepthBook.useSync((d) => d.book(symbol, options?.depth))),
+        options?.signal
+      ),
+    /** History's closed bars (if asked), then the partial bar on every print and each bar as it closes. */
+    liveBars: (symbol: string, request: LiveBarsRequest, options?: StreamOptions): AsyncIterable<BarUpdate> =>
+      this.#iterate(
+        this.#sdk.Stream.unwrap(this.#sdk.LiveBars.useSync((l) => l.bars(symbol, request))),
+        options?.signal
+      )
+  }
+
   /** Closes the HTTP pool, flushes telemetry and ends every fiber. Safe to call twice. */
   dispose(): Promise<void> {
     return this.#runtime.dispose()

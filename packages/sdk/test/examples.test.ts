@@ -32,7 +32,8 @@ describe("the README's examples", () => {
     ["effect-app.ts", /\d+ bars, last close \d+/],
     ["plain.ts", /[\w-]+: \d+ bars of MNQ\w+/],
     ["realtime-effect.ts", /bid [\d.]+ ask [\d.]+ last [\d.]+/],
-    ["realtime-plain.ts", /bid [\d.]+ ask [\d.]+ last [\d.]+/]
+    ["realtime-plain.ts", /bid [\d.]+ ask [\d.]+ last [\d.]+/],
+    ["state-plain.ts", /order \d+ filled 1 at [\d.]+\nposition 1 @ [\d.]+; \d+ repaired/]
   ] as const) {
     it(`${name} is in the README verbatim and runs against the simulator`, async () => {
       const source = readFileSync(example(name), "utf8")
