@@ -104,4 +104,29 @@ describe("NakedPositionGuard against the simulator", () => {
       }).pipe(Effect.scoped, Effect.provide(guarded({ grace: "200 millis", action: { _tag: "Flatten" } }))),
     60_000
   )
+
+  it.live(
+    "a subscriber that starts after the guard's first check still gets the alert (recent events are replayed)",
+    () =>
+      Effect.gen(function* () {
+        const contract = yield* (yield* Instruments).resolve("MNQ")
+        yield* (yield* Orders).place({ type: "market", contractId: contract.id, side: "buy", size: 1 })
+        const state = yield* TradingState
+        yield* Stream.runHead(Stream.filter(state.changes, (s) => s.positions.size > 0))
+        // Naked before the guard starts, grace 0: the first check alerts before anyone subscribes.
+        const guard = yield* NakedPositionGuard.make({ grace: 0 })
+        yield* Effect.sleep("300 millis")
+        const seen = yield* collect(guard.events)
+        const alert = yield* seen.until("the replayed alert", (xs) => xs.find((e) => e._tag === "Naked"))
+        expect(alert._tag === "Naked" && alert.contractId).toBe(contract.id)
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(
+          TradingState.layer({ accountId: MAIN_ACCOUNT }).pipe(
+            Layer.provideMerge(realtimeSim({ sim: { clock: { mode: "fixed", start: Date.now() } } }))
+          )
+        )
+      ),
+    60_000
+  )
 })

@@ -5,9 +5,7 @@
  * on the client ends its fibers, subscriptions, iterators and pending waits.
  */
 import * as Effect from "effect/Effect"
-import * as PubSub from "effect/PubSub"
 import * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import type * as ProjectX from "../ProjectX.ts"
 import type { Exposure, GuardEvent, GuardPolicy } from "../state/NakedPositionGuard.ts"
 import { NakedPositionGuard } from "../state/NakedPositionGuard.ts"
@@ -129,8 +127,6 @@ const handleOf = (owner: Owner, h: OrderHandle): TrackedOrderHandle => {
   }
 }
 
-const REPLAY = 256
-
 const guardOf = async (
   state: AccountState,
   shape: TradingStateShape,
@@ -144,14 +140,8 @@ const guardOf = async (
     owner.scope,
     Effect.gen(function* () {
       const guard = yield* NakedPositionGuard.make(policy).pipe(Effect.provideService(TradingState, shape))
-      // Alerts are rare and must not be missed by a loop that starts late: every iterator replays recent ones.
-      const events = yield* PubSub.unbounded<GuardEvent>({ replay: REPLAY })
-      // Started at once, so it subscribes before the guard's first check (only scheduled so far) can publish.
-      yield* guard.events.pipe(
-        Stream.runForEach((e) => PubSub.publish(events, e)),
-        Effect.forkScoped({ startImmediately: true })
-      )
-      return { guard, events: Stream.fromPubSub(events) }
+      // The guard replays its recent alerts to every new subscriber, so a loop that starts late misses none.
+      return { guard, events: guard.events }
     }),
     signal
   )

@@ -77,7 +77,11 @@ export const exposures = (s: TradingSnapshot): ReadonlyArray<Exposure> => {
 }
 
 export interface NakedPositionGuardShape {
-  /** Alerts and actions, as they happen. */
+  /**
+   * Alerts and actions: the latest 256 since the guard started, then each as it happens. Alerts are rare
+   * and must not be lost to a subscriber that starts after the first check (a position already naked
+   * when the guard starts is alerted at once); a subscriber that starts late sees earlier ones again.
+   */
   readonly events: Stream.Stream<GuardEvent>
   /** The positions naked right now (whatever the grace). */
   readonly naked: Effect.Effect<ReadonlyArray<Exposure>>
@@ -94,7 +98,7 @@ const make = (
     const graceMs = Duration.toMillis(Duration.fromInputUnsafe(policy.grace ?? "2 seconds"))
     const every = policy.checkEvery ?? Duration.millis(Math.max(10, Math.floor(graceMs / 4)))
     const action = policy.action ?? { _tag: "Alert" }
-    const hub = yield* PubSub.unbounded<GuardEvent>()
+    const hub = yield* PubSub.unbounded<GuardEvent>({ replay: 256 })
     const publish = (event: GuardEvent) => PubSub.publish(hub, event).pipe(Effect.asVoid)
     /** Since when each contract has been naked, and whether the guard already acted on this episode. */
     const since = new Map<string, { readonly at: number; acted: boolean }>()
