@@ -5,9 +5,16 @@
  * it closes, as REST's own bar, so it is whole even though the subscription began inside it.
  */
 import { barUnitCode } from "@projectx-effect/gateway"
-import { Clock, Context, Effect, Layer, Queue, Schedule, Stream } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import type { ContractNotFound, GatewayError, ValidationError } from "../client/Errors.ts"
-import * as Bars from "../market/Bars.ts"
+import type * as Bars from "../market/Bars.ts"
+import { barsKit } from "../market/internal/barsLoader.ts"
 import { Instruments } from "../market/Instruments.ts"
 import { type BarUnit, MarketData } from "../market/MarketData.ts"
 import type { MarketTrades, Signal } from "../realtime/Events.ts"
@@ -70,7 +77,9 @@ const make: Effect.Effect<LiveBarsShape, never, MarketHub | MarketData | Instrum
           end: new Date(slotEnd),
           includePartialBar: true
         })
-        const rows = Bars.toRows(table).map(toLive)
+        // Arrow loads with the first bars, not with the layer (see barsLoader): it is loaded by now.
+        const { toRows } = (yield* barsKit).Bars
+        const rows = toRows(table).map(toLive)
         const partial = rows.at(-1)?.t.getTime() === slotStart ? rows.pop() : undefined
         agg.seed(rows, partial, now)
         /** The slot the subscription began in: its closed bar comes from REST. */
@@ -87,7 +96,7 @@ const make: Effect.Effect<LiveBarsShape, never, MarketHub | MarketData | Instrum
             })
             .pipe(
               Effect.map((t) =>
-                Bars.toRows(t)
+                toRows(t)
                   .map(toLive)
                   .find((b) => b.t.getTime() === start)
               )

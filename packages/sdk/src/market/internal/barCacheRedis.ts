@@ -4,7 +4,8 @@
  * bound kept by a Lua script that evicts the oldest writes first. Failures never reach the caller:
  * a read that fails is a miss, a write that fails is skipped, and the outage is reported once.
  */
-import { Clock, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
 import * as Redis from "effect/persistence/Redis"
 
 /** @internal What the bar cache asks of a shared tier. */
