@@ -233,6 +233,8 @@ class Columns {
     const larger = (a: Float64Array) => {
       const b = new Float64Array(capacity)
       b.set(a.subarray(0, n))
+      // The smaller column is ours alone: free it now rather than at a later GC.
+      ;(a.buffer as { transfer?: (length: number) => unknown }).transfer?.(0)
       return b
     }
     this.time = larger(this.time)

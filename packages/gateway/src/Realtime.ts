@@ -4,7 +4,8 @@
  * fields, the `{action, data}` wrapper on user events, one trade print or an array) and strict where a wrong
  * value would mislead a trader: contract ids are non-empty strings, prices finite, sides and DOM types known.
  */
-import { Schema, SchemaTransformation } from "effect"
+import * as Schema from "effect/Schema"
+import * as SchemaTransformation from "effect/SchemaTransformation"
 import { DomTypeSchema, TradeLogTypeSchema } from "./Enums.ts"
 import { HalfTrade, Order, Position, Price, TradingAccount } from "./Models.ts"
 import { Timestamp } from "./Timestamp.ts"

@@ -51,7 +51,27 @@ const declared = () => {
   return { layer: Layer.succeed(HttpClient.HttpClient, client), seen }
 }
 
-const transport = (http: Layer.Layer<HttpClient.HttpClient>) =>
+/** A Gateway whose reply declares its length and arrives in 1,000-byte chunks (multi-byte characters split). */
+const chunked = (text: string) => {
+  const bytes = new TextEncoder().encode(text)
+  const client = HttpClient.make((request) =>
+    Effect.sync(() => {
+      let at = 0
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (at >= bytes.length) return controller.close()
+          controller.enqueue(bytes.slice(at, at + 1000))
+          at += 1000
+        }
+      })
+      const headers = { "content-length": String(bytes.length), date: new Date().toUTCString() }
+      return HttpClientResponse.fromWeb(request, new Response(body, { status: 200, headers }))
+    })
+  )
+  return Layer.succeed(HttpClient.HttpClient, client)
+}
+
+const transport = (http: Layer.Layer<HttpClient.HttpClient>, maxResponseBytes = LIMIT) =>
   GatewayTransport.layer.pipe(
     Layer.provide(Layer.mergeAll(RateLimiter.layer(), CircuitBreaker.layer)),
     Layer.provide(
@@ -59,7 +79,7 @@ const transport = (http: Layer.Layer<HttpClient.HttpClient>) =>
         apiUrl: "http://127.0.0.1:9",
         username: "u",
         apiKey: "0123456789-key",
-        maxResponseBytes: LIMIT,
+        maxResponseBytes,
         retry: { times: 2, base: "1 millis", cap: "2 millis" }
       })
     ),
@@ -101,6 +121,28 @@ describe("GatewayTransport response cap", () => {
       expect(error.ambiguous).toBe(true)
       expect(error.message).toContain("may have been executed")
       expect(fake.seen.pulled).toBeLessThan(LIMIT)
+    })
+  )
+
+  it.live("a large reply under the cap (read chunk by chunk, not through text()) arrives whole and decoded", () =>
+    Effect.gen(function* () {
+      // ~400 KB: above the size from which the transport reads chunks itself; 3-byte characters straddle chunks.
+      const accounts = Array.from({ length: 4000 }, (_, i) => ({
+        id: i + 1,
+        name: `Compte-${i}-€é-${"x".repeat(40)}`,
+        balance: 50_000 + i,
+        canTrade: true,
+        isVisible: true
+      }))
+      const text = JSON.stringify({ accounts, success: true, errorCode: 0, errorMessage: null })
+      expect(new TextEncoder().encode(text).length).toBeGreaterThan(300 * 1024)
+      const reply = (yield* GatewayTransport.use((t) =>
+        t.send(Endpoints.searchAccounts, { onlyActiveAccounts: true })
+      ).pipe(Effect.provide(transport(chunked(text), 8 * 1024 * 1024)))) as {
+        readonly accounts: ReadonlyArray<{ readonly name: string }>
+      }
+      expect(reply.accounts).toHaveLength(4000)
+      expect(reply.accounts.map((a) => a.name)).toEqual(accounts.map((a) => a.name))
     })
   )
 })

@@ -4,7 +4,12 @@
  * fails the layer and never queues a command while Redis is away (each command fails at once), so
  * every user of it can fall back to local behaviour and come back when Redis does.
  */
-import { Context, Duration, Effect, Layer, Option, Redacted } from "effect"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Redis from "effect/persistence/Redis"
 import { ConfigurationError } from "./Errors.ts"
 

@@ -3,6 +3,7 @@
  * runtime pieces. `promise.ts` imports this module lazily so `import("@projectx-effect/sdk/promise")`
  * stays cheap (types, enums and error classes only) and the SDK loads when the first client starts.
  */
+import * as Config from "effect/Config"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -12,7 +13,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { ProjectXOptions } from "../client/ProjectXConfig.ts"
-import * as Telemetry from "../observability/Telemetry.ts"
+import type * as Telemetry from "../observability/Telemetry.ts"
 import * as ProjectX from "../ProjectX.ts"
 import type { ListenOptions } from "./promiseOptions.ts"
 
@@ -45,13 +46,41 @@ export interface TelemetryChoice {
   readonly otlp?: boolean | Telemetry.OtlpOptions
 }
 
+/** Effect's OTLP exporter (~20 MB of modules) loads only when something will be exported. */
+const otlpLayer = (options: Telemetry.OtlpOptions) =>
+  Layer.unwrap(
+    Effect.map(
+      Effect.promise(() => import("../observability/Telemetry.ts")),
+      (Telemetry) => Telemetry.layerOtlp(options)
+    )
+  )
+
+/**
+ * An OTLP endpoint in the standard variables (read through Config like every other setting): what
+ * `layerOtlp({ whenConfigured: true })` needs to export at all. Without one it would export nothing.
+ */
+const endpointConfigured = Effect.map(
+  Config.all([
+    Config.option(Config.String("OTEL_EXPORTER_OTLP_ENDPOINT")),
+    Config.option(Config.String("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")),
+    Config.option(Config.String("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"))
+  ]),
+  (endpoints) => endpoints.some((endpoint) => endpoint._tag === "Some")
+)
+
 const telemetryLayer = (options: TelemetryChoice) =>
   options.otlp === false
     ? Layer.empty
     : options.otlp === undefined
-      ? // The standard OTEL_* variables decide, read through Config like every other setting.
-        Layer.orDie(Telemetry.layerOtlp({ whenConfigured: true }))
-      : Telemetry.layerOtlp(options.otlp === true ? {} : options.otlp)
+      ? // The standard OTEL_* variables decide.
+        Layer.orDie(
+          Layer.unwrap(
+            Effect.map(endpointConfigured, (configured) =>
+              configured ? otlpLayer({ whenConfigured: true }) : Layer.empty
+            )
+          )
+        )
+      : otlpLayer(options.otlp === true ? {} : options.otlp)
 
 /** Per runtime: completes when it is disposed, so every iterator and wait of the facade ends with it. */
 const closedSignals = new WeakMap<Runtime, Deferred.Deferred<void>>()

@@ -361,7 +361,14 @@ const make = Effect.fnUntraced(function* (options?: Options) {
   const save = ({ Bars, Codec }: BarsKit, k: Key, table: Bars.BarTable) =>
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
-      const stored = yield* Effect.try(() => Codec.encode(Bars.toIPC(table), threshold))
+      const stored = yield* Effect.try(() => {
+        const ipc = Bars.toIPC(table)
+        const encoded = Codec.encode(ipc, threshold)
+        // The IPC bytes were copied into the blob (or compressed) and are ours alone: free them now, not
+        // at a GC that a process with a quiet heap may not run for many misses.
+        ;(ipc.buffer as { transfer?: (length: number) => unknown }).transfer?.(0)
+        return encoded
+      })
       const life = lifeOf(k, now)
       if (life <= 0) return
       const kept = yield* keep(k, stored.blob, stored.rawBytes, now, life)

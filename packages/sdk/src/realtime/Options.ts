@@ -3,7 +3,7 @@
  * A quiet user hub is normal (nothing happened) while a silent quote feed in session is a fault, so the two
  * channels get different thresholds, and market staleness is only judged while the market is open.
  */
-import { Duration } from "effect"
+import * as Duration from "effect/Duration"
 
 export interface RealtimeOptions {
   /** Open the socket directly, as the ProjectX docs show (default true); false negotiates first. */

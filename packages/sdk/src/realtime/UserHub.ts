@@ -12,7 +12,14 @@ import {
   UserHubEvent,
   UserHubMethod
 } from "@projectx-effect/gateway"
-import { Clock, Context, Effect, Layer, Result, Schema, type Scope, Stream } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { Auth } from "../client/Auth.ts"
 import type { AccountNotFound, GatewayError, ValidationError } from "../client/Errors.ts"
 import { ProjectXConfig } from "../client/ProjectXConfig.ts"

@@ -3,7 +3,11 @@
  * internal/l2Book.ts), a view with best bid and ask after every batch, and the latest view on demand. A
  * reconnect clears the book until the server's next snapshot (it starts with a Reset) rebuilds it.
  */
-import { Context, Effect, Layer, Result, Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
+import * as Stream from "effect/Stream"
 import type { Depth, Signal } from "../realtime/Events.ts"
 import { MarketHub, type MarketStreamError } from "../realtime/MarketHub.ts"
 import { type BookView, L2Book } from "./internal/l2Book.ts"

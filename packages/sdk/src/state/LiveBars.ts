@@ -6,9 +6,16 @@
  * closes, as REST's own bar, so it is whole even though the subscription began inside it.
  */
 import { barUnitCode } from "@projectx-effect/gateway"
-import { Clock, Context, Effect, Layer, Queue, Schedule, Stream } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import type { ContractNotFound, GatewayError, ValidationError } from "../client/Errors.ts"
-import * as Bars from "../market/Bars.ts"
+import type * as Bars from "../market/Bars.ts"
+import { barsKit } from "../market/internal/barsLoader.ts"
 import { Instruments } from "../market/Instruments.ts"
 import { type BarUnit, MarketData } from "../market/MarketData.ts"
 import type { MarketTrades, Signal } from "../realtime/Events.ts"
@@ -73,7 +80,9 @@ const make: Effect.Effect<LiveBarsShape, never, MarketHub | MarketData | Instrum
           end: new Date(slotOf(unit, n, slotEnd)[1]),
           includePartialBar: true
         })
-        const { closed: rows, partial, seam, cutoffMs } = joinHistory(unit, n, Bars.toRows(table).map(toLive), now)
+        // Arrow loads with the first bars, not with the layer (see barsLoader): it is loaded by now.
+        const { toRows } = (yield* barsKit).Bars
+        const { closed: rows, partial, seam, cutoffMs } = joinHistory(unit, n, toRows(table).map(toLive), now)
         agg.seed(rows, partial, cutoffMs)
         const restBar = (start: number) =>
           data
@@ -87,7 +96,7 @@ const make: Effect.Effect<LiveBarsShape, never, MarketHub | MarketData | Instrum
             })
             .pipe(
               Effect.map((t) =>
-                Bars.toRows(t)
+                toRows(t)
                   .map(toLive)
                   .find((b) => b.t.getTime() === start)
               )

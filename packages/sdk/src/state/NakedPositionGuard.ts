@@ -5,7 +5,14 @@
  * `TradingState`, so it sees what REST confirms too; every action is logged, traced and reported as an event.
  */
 import { OrderSide, type Position, PositionType } from "@projectx-effect/gateway"
-import { Clock, Context, Duration, Effect, Layer, PubSub, type Scope, Stream } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as PubSub from "effect/PubSub"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { Instruments } from "../market/Instruments.ts"
 import { roundToTick } from "../market/internal/ticks.ts"
 import { MarketHub } from "../realtime/MarketHub.ts"

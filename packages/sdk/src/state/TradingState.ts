@@ -7,21 +7,19 @@
 import { OrderNotFilled, OrderTimeout } from "./Errors.ts"
 import type { HalfTrade, Order, Position, TradingAccount } from "@projectx-effect/gateway"
 import { OrderStatus } from "@projectx-effect/gateway"
-import {
-  Clock,
-  Context,
-  Duration,
-  Effect,
-  Layer,
-  Metric,
-  Queue,
-  Ref,
-  Schedule,
-  type Scope,
-  Semaphore,
-  Stream,
-  SubscriptionRef
-} from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Queue from "effect/Queue"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Semaphore from "effect/Semaphore"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
 import type {
   AccountNotFound,
   AmbiguousOrder,

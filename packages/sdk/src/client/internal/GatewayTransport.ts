@@ -96,6 +96,27 @@ const concatBytes = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Arra
   return out
 }
 
+/** Frees a buffer that is ours alone now rather than at a later GC (ES2024 `ArrayBuffer.prototype.transfer`). */
+const release = (buffer: ArrayBufferLike): void => {
+  ;(buffer as { transfer?: (length: number) => unknown }).transfer?.(0)
+}
+
+/** Replies at least this long are read by `decodeOnce` rather than the HTTP client's `text`. */
+const LARGE_BODY_BYTES = 256 * 1024
+
+const utf8 = new TextDecoder()
+
+/**
+ * The chunks as text, through one buffer of their size that is released as soon as it is decoded (it is
+ * ours alone): a large reply's bytes do not wait for a GC that a process with a quiet heap may not run.
+ */
+const decodeOnce = (chunks: ReadonlyArray<Uint8Array>, size: number): string => {
+  const bytes = concatBytes(chunks, size)
+  const text = utf8.decode(bytes)
+  release(bytes.buffer)
+  return text
+}
+
 const schemaDecoder = <A>(schema: Schema.Top): Decoder<A> => {
   const decode = Schema.decodeUnknownEffect(schema as unknown as Schema.Codec<A, unknown>)
   return (json) => Effect.mapError(decode(json), decodeReason)
@@ -130,7 +151,6 @@ export class GatewayTransport extends Context.Service<
       offsetMs: undefined,
       lastDate: undefined
     }
-    const utf8 = new TextDecoder()
     // A permit stays in the limiter's window until its reply has arrived, so a request that waited inside
     // undici for a connection after its grant would hold budget it is not using. Each bucket may have at
     // most half the pool in flight, taken before the permit: a granted request is sent at once, and one
@@ -210,12 +230,14 @@ export class GatewayTransport extends Context.Service<
        */
       const readText = (response: HttpClientResponse.HttpClientResponse) => {
         const declared = Number(response.headers["content-length"] ?? Number.NaN)
-        if (Number.isFinite(declared) && declared <= maxBytes) return response.text
+        // A large reply (20,000 bars are 1.8 MB) is read chunk by chunk, not through `text`, whose Blob and
+        // ArrayBuffer copies leave 3 × its size in ArrayBuffers that no GC frees before the next calls.
+        if (Number.isFinite(declared) && declared <= maxBytes && declared < LARGE_BODY_BYTES) return response.text
         const { status } = response
         const reason = TooLarge.make({ limitBytes: maxBytes })
         // Only a refusal (4xx other than 408) is definite; any other reply may follow an execution.
         const tooLarge = fail(status >= 400 && status < 500 && status !== 408 ? reason : onAccepted(endpoint, reason))
-        if (Number.isFinite(declared)) {
+        if (Number.isFinite(declared) && declared > maxBytes) {
           return response.stream.pipe(Stream.take(1), Stream.runDrain, Effect.ignore, Effect.andThen(tooLarge))
         }
         return Effect.suspend(() => {
@@ -228,7 +250,7 @@ export class GatewayTransport extends Context.Service<
               chunks.push(chunk)
               return Effect.void
             }),
-            Effect.map(() => utf8.decode(concatBytes(chunks, size)))
+            Effect.map(() => decodeOnce(chunks, size))
           )
         })
       }

@@ -5,7 +5,8 @@
  * processes (a ticket per process head, dropped when its owner stops polling) so that processes are
  * served in arrival order. Each script runs atomically inside Redis; the keys share a hash tag.
  */
-import { Duration, Effect } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import { RateLimiterError, RateLimitStoreError } from "effect/persistence/RateLimiter"
 import * as Redis from "effect/persistence/Redis"
 import type { LaneKey } from "./rateLimitLane.ts"

@@ -3,7 +3,11 @@
  * key (SET NX PX, released only by its owner) that makes login and refresh single-flight across
  * processes, and compare-and-delete so a 401 in one process forgets only the token it saw.
  */
-import { Duration, Effect, Option, Redacted, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import * as Redis from "effect/persistence/Redis"
 
 /** @internal */

@@ -5,7 +5,8 @@
  * writes first. Failures never reach the caller: a read that fails is a miss, a write that fails is
  * skipped, and the outage is reported once.
  */
-import { Clock, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
 import type { RedisBytes } from "../../client/Shared.ts"
 
 /** @internal What the bar cache asks of a shared tier. */

@@ -3,22 +3,23 @@
  * on the first subscription, a fresh token from `Auth` on every (re)connect, reconnects that never give up
  * (a custom retry policy, plus a restart after `onclose` and after a failed first start), and subscriptions
  * kept as intent and replayed one at a time after each reconnect (concurrent subscribes raced in project-x-py #126).
+ * The SignalR client and `ws` load, and the connection object is built, with the first subscription: a
+ * process that never streams (most scripts, every CLI one-shot) holds neither (~15 MB of RSS at login).
  */
-import {
-  HttpClient,
-  HttpError,
-  type HttpRequest,
+import type {
+  HttpRequest,
   HttpResponse,
-  type HubConnection as SignalRConnection,
-  HubConnectionBuilder,
-  HubConnectionState,
-  HttpTransportType,
-  type IHttpConnectionOptions,
-  type ILogger,
-  LogLevel
+  HubConnection as SignalRConnection,
+  IHttpConnectionOptions,
+  ILogger
 } from "@microsoft/signalr"
-import { Clock, Effect, Queue, Random, Redacted, type Scope, Semaphore } from "effect"
-import WebSocket from "ws"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import * as Random from "effect/Random"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import * as Semaphore from "effect/Semaphore"
 import type { Auth } from "../../client/Auth.ts"
 import type { ChannelHealth, ConnectionState, HubName } from "../Events.ts"
 import { backoffMs, type RealtimeSettings } from "../Options.ts"
@@ -100,21 +101,39 @@ type Control =
   | { readonly _tag: "Logout" }
   | { readonly _tag: "Restart"; readonly reason: string }
 
+type SignalR = typeof import("@microsoft/signalr")
+
+interface Client {
+  readonly signalr: SignalR
+  readonly WebSocket: unknown
+  readonly httpClient: () => InstanceType<SignalR["HttpClient"]>
+}
+
 /**
  * The client's default HTTP client loads fetch-cookie through a dynamic require, which breaks under ESM
  * loaders; negotiate is one POST, so it goes through the platform's fetch.
  */
-class FetchHttpClient extends HttpClient {
-  override async send(request: HttpRequest): Promise<HttpResponse> {
-    const init: RequestInit = { method: request.method ?? "GET", headers: request.headers ?? {} }
-    if (typeof request.content === "string" && request.content !== "") init.body = request.content
-    if (request.abortSignal !== undefined) init.signal = request.abortSignal as AbortSignal
-    const response = await fetch(request.url ?? "", init)
-    const text = await response.text()
-    if (!response.ok) throw new HttpError(response.statusText || `HTTP ${response.status}`, response.status)
-    return new HttpResponse(response.status, response.statusText, text)
+const fetchHttpClient = (signalr: SignalR) =>
+  class FetchHttpClient extends signalr.HttpClient {
+    override async send(request: HttpRequest): Promise<HttpResponse> {
+      const init: RequestInit = { method: request.method ?? "GET", headers: request.headers ?? {} }
+      if (typeof request.content === "string" && request.content !== "") init.body = request.content
+      if (request.abortSignal !== undefined) init.signal = request.abortSignal as AbortSignal
+      const response = await fetch(request.url ?? "", init)
+      const text = await response.text()
+      if (!response.ok) throw new signalr.HttpError(response.statusText || `HTTP ${response.status}`, response.status)
+      return new signalr.HttpResponse(response.status, response.statusText, text)
+    }
   }
-}
+
+let loading: Promise<Client> | undefined
+
+/** The SignalR client and ws, loaded once per process on the first subscription of any hub. */
+const loadClient = (): Promise<Client> =>
+  (loading ??= Promise.all([import("@microsoft/signalr"), import("ws")]).then(([signalr, ws]) => {
+    const FetchHttpClient = fetchHttpClient(signalr)
+    return { signalr, WebSocket: ws.default, httpClient: () => new FetchHttpClient() }
+  }))
 
 export interface HubConfig {
   readonly name: HubName
@@ -148,59 +167,78 @@ export const makeHub = Effect.fnUntraced(function* (config: HubConfig) {
     for (const listener of listeners) listener(event)
   }
 
-  const logger: ILogger = {
-    log: (level, message) => {
-      if (level >= LogLevel.Warning && !closing) {
-        fork(Effect.logDebug(`ProjectX ${name} hub: ${message}`))
+  /** Handlers registered before the connection exists; added to it when it is built. */
+  const handlers: Array<readonly [string, (...args: Array<any>) => void]> = []
+  let connection: SignalRConnection | undefined
+  let connectedState: string | undefined
+
+  /** Builds the connection once (loading the client on first use); every later call returns it. */
+  const build = (client: Client): SignalRConnection => {
+    if (connection !== undefined) return connection
+    const { signalr } = client
+    const logger: ILogger = {
+      log: (level, message) => {
+        if (level >= signalr.LogLevel.Warning && !closing) {
+          fork(Effect.logDebug(`ProjectX ${name} hub: ${message}`))
+        }
       }
     }
-  }
+    const connectionOptions: IHttpConnectionOptions & { readonly WebSocket: unknown } = {
+      transport: signalr.HttpTransportType.WebSockets,
+      skipNegotiation: settings.skipNegotiation,
+      // Called on every connect and reconnect: a fresh (or refreshed) token each time.
+      accessTokenFactory: () =>
+        run(
+          Effect.map(auth.token, (token) => {
+            lastToken = token
+            return Redacted.value(token)
+          })
+        ),
+      httpClient: client.httpClient(),
+      // The client would `require("ws")` itself, which an ESM loader may not allow; it is ws either way.
+      WebSocket: client.WebSocket,
+      logger
+    }
+    const built: SignalRConnection = new signalr.HubConnectionBuilder()
+      .withUrl(config.url, connectionOptions)
+      .withAutomaticReconnect({
+        // Never null: the client's default gives up after four tries.
+        nextRetryDelayInMilliseconds: (context) =>
+          backoffMs(context.previousRetryCount, settings.reconnectBaseMs, settings.reconnectCapMs, Math.random())
+      })
+      .build()
+    built.serverTimeoutInMilliseconds = settings.serverTimeoutMs
+    built.keepAliveIntervalInMilliseconds = settings.keepAliveMs
 
-  const connectionOptions: IHttpConnectionOptions & { readonly WebSocket: unknown } = {
-    transport: HttpTransportType.WebSockets,
-    skipNegotiation: settings.skipNegotiation,
-    // Called on every connect and reconnect: a fresh (or refreshed) token each time.
-    accessTokenFactory: () =>
-      run(
-        Effect.map(auth.token, (token) => {
-          lastToken = token
-          return Redacted.value(token)
-        })
-      ),
-    httpClient: new FetchHttpClient(),
-    // The client would `require("ws")` itself, which an ESM loader may not allow; it is ws either way.
-    WebSocket,
-    logger
-  }
-  const connection: SignalRConnection = new HubConnectionBuilder()
-    .withUrl(config.url, connectionOptions)
-    .withAutomaticReconnect({
-      // Never null: the client's default gives up after four tries.
-      nextRetryDelayInMilliseconds: (context) =>
-        backoffMs(context.previousRetryCount, settings.reconnectBaseMs, settings.reconnectCapMs, Math.random())
+    built.onreconnecting(() => {
+      Queue.offerUnsafe(control, { _tag: "Reconnecting" })
     })
-    .build()
-  connection.serverTimeoutInMilliseconds = settings.serverTimeoutMs
-  connection.keepAliveIntervalInMilliseconds = settings.keepAliveMs
+    built.onreconnected(() => {
+      Queue.offerUnsafe(control, { _tag: "Reconnected" })
+    })
+    built.onclose((error) => {
+      if (!closing) Queue.offerUnsafe(control, { _tag: "Closed", error: error?.message })
+    })
+    // Event names are matched case-insensitively: one registration only (two would fire twice).
+    built.on("GatewayLogout", () => {
+      Queue.offerUnsafe(control, { _tag: "Logout" })
+    })
+    for (const [target, handler] of handlers) built.on(target, handler)
+    connectedState = signalr.HubConnectionState.Connected
+    connection = built
+    return built
+  }
 
-  connection.onreconnecting(() => {
-    Queue.offerUnsafe(control, { _tag: "Reconnecting" })
-  })
-  connection.onreconnected(() => {
-    Queue.offerUnsafe(control, { _tag: "Reconnected" })
-  })
-  connection.onclose((error) => {
-    if (!closing) Queue.offerUnsafe(control, { _tag: "Closed", error: error?.message })
-  })
-  // Event names are matched case-insensitively: one registration only (two would fire twice).
-  connection.on("GatewayLogout", () => {
-    Queue.offerUnsafe(control, { _tag: "Logout" })
-  })
+  /** The connection, built on first use (the supervisor's first connect). */
+  const connectionNow = Effect.suspend(() =>
+    connection !== undefined ? Effect.succeed(connection) : Effect.map(Effect.promise(loadClient), build)
+  )
 
-  const connected = () => connection.state === HubConnectionState.Connected
+  const connected = () => connection !== undefined && connection.state === connectedState
 
   const invoke = (method: string, args: ReadonlyArray<unknown>) =>
-    Effect.tryPromise({ try: () => connection.invoke(method, ...args), catch: (e) => e as Error })
+    // Only called while connected, so the connection exists.
+    Effect.tryPromise({ try: () => connection!.invoke(method, ...args), catch: (e) => e as Error })
 
   /** Subscribes `key` on the current socket if it is not yet; a refusal while connected is the server's answer. */
   const subscribeNow = (key: string) =>
@@ -223,7 +261,8 @@ export const makeHub = Effect.fnUntraced(function* (config: HubConfig) {
   )
 
   const start = Effect.gen(function* () {
-    const result = yield* Effect.result(Effect.tryPromise(() => connection.start()))
+    const hub = yield* connectionNow
+    const result = yield* Effect.result(Effect.tryPromise(() => hub.start()))
     if (result._tag === "Failure") {
       stats.failedStarts++
       const message = String((result.failure as { cause?: unknown }).cause ?? result.failure)
@@ -235,7 +274,9 @@ export const makeHub = Effect.fnUntraced(function* (config: HubConfig) {
     return true
   }).pipe(Effect.withSpan("Realtime.connect", { attributes: { hub: name } }))
 
-  const stop = Effect.promise(() => connection.stop().catch(() => undefined))
+  const stop = Effect.promise(() =>
+    connection === undefined ? Promise.resolve() : connection.stop().catch(() => undefined)
+  )
 
   const supervise = Effect.gen(function* () {
     let attempt = 0
@@ -349,7 +390,10 @@ export const makeHub = Effect.fnUntraced(function* (config: HubConfig) {
     name,
     state: () => state,
     stats,
-    on: (target, handler) => connection.on(target, handler),
+    on: (target, handler) => {
+      if (connection === undefined) handlers.push([target, handler])
+      else connection.on(target, handler)
+    },
     onLifecycle: (listener) => {
       listeners.push(listener)
     },

@@ -4,7 +4,10 @@
  * market prints never drop: a bounded queue that, when full, fails the subscriber's Stream with a typed
  * `RealtimeOverflow` after the events already queued (never a silent gap).
  */
-import { Cause, Effect, Queue, Stream } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
 import type { RealtimeError, Signal } from "../Events.ts"
 
 /** What the hub's dispatch writes into; one per subscriber. */

@@ -4,7 +4,8 @@
  * threshold → `Stale` and a resubscribe; still silent one threshold later → reconnect, and again each
  * threshold after. Pure steps driven by a `Clock` loop, so tests move time with TestClock.
  */
-import { Clock, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
 
 export interface Tracked {
   readonly key: string

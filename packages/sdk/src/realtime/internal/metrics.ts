@@ -3,7 +3,8 @@
  * callbacks bump plain counters (an Effect per message would cost more than the message); the watchdog
  * tick flushes the increments into Effect `Metric` counters, which every exporter reads.
  */
-import { Effect, Metric } from "effect"
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
 import type { HubStats } from "./HubConnection.ts"
 
 export const connectsTotal = Metric.counter("projectx_realtime_connects_total", {

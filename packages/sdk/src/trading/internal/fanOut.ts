@@ -2,7 +2,7 @@
  * One action over many items (cancel every order, close every position), each item's outcome kept: a
  * failure never stops the others, and every item lands in exactly one of the two lists.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 
 export interface Partitioned<A, E> {
   readonly succeeded: ReadonlyArray<A>

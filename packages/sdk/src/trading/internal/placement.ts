@@ -7,7 +7,11 @@
  * carries the tag — it is never reported as a definite rejection.
  */
 import { Endpoints, type Order, OrderStatus, type PlaceOrderRequest } from "@projectx-effect/gateway"
-import { Clock, Duration, Effect, Random, Schedule } from "effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
+import * as Schedule from "effect/Schedule"
 import {
   AmbiguousOrder,
   GatewayError,
