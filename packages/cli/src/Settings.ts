@@ -13,6 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Flag from "effect/cli/Flag"
 import * as GlobalFlag from "effect/cli/GlobalFlag"
+import { globalFlagTexts } from "./CommandTable.ts"
 import { UsageError } from "./Failure.ts"
 import { isTimeZone } from "./Time.ts"
 
@@ -23,47 +24,23 @@ export const withShownDefault =
     flag.pipe(Flag.withDescription(`${description} (default: ${String(value)})`), Flag.withDefault(value))
 
 export const Json = GlobalFlag.Setting("json")({
-  flag: Flag.Boolean("json").pipe(
-    Flag.withDescription("Print JSON on stdout instead of tables (errors become JSON on stderr)"),
-    Flag.withDefault(false)
-  )
+  flag: Flag.Boolean("json").pipe(Flag.withDescription(globalFlagTexts.json.description), Flag.withDefault(false))
 })
 
-export const Firm = GlobalFlag.Setting("firm")({
-  flag: Flag.String("firm").pipe(
-    Flag.withDescription(`The prop firm's Gateway (${firmIds.slice(0, 4).join(", ")}, …; env PROJECTX_FIRM)`),
-    Flag.withMetavar("id"),
-    Flag.optional
-  )
-})
+/** An optional string flag with its metavar and description from the command table's texts. */
+const optionalString = <const Name extends "firm" | "api-url" | "account" | "tz">(name: Name) =>
+  GlobalFlag.Setting(name)({
+    flag: Flag.String(name).pipe(
+      Flag.withDescription(globalFlagTexts[name].description),
+      Flag.withMetavar(globalFlagTexts[name].metavar),
+      Flag.optional
+    )
+  })
 
-export const ApiUrl = GlobalFlag.Setting("api-url")({
-  flag: Flag.String("api-url").pipe(
-    Flag.withDescription("A Gateway REST base URL, e.g. a simulator's (env PROJECTX_API_URL)"),
-    Flag.withMetavar("url"),
-    Flag.optional
-  )
-})
-
-export const Account = GlobalFlag.Setting("account")({
-  flag: Flag.String("account").pipe(
-    Flag.withDescription(
-      "The account to trade, by name (env PROJECT_X_ACCOUNT_NAME; default: the first that can trade)"
-    ),
-    Flag.withMetavar("name"),
-    Flag.optional
-  )
-})
-
-export const TimeZone = GlobalFlag.Setting("tz")({
-  flag: Flag.String("tz").pipe(
-    Flag.withDescription(
-      "IANA time zone for times and bar timestamps (env PROJECTX_TIMEZONE; default America/Chicago)"
-    ),
-    Flag.withMetavar("zone"),
-    Flag.optional
-  )
-})
+export const Firm = optionalString("firm")
+export const ApiUrl = optionalString("api-url")
+export const Account = optionalString("account")
+export const TimeZone = optionalString("tz")
 
 export const globalFlags = [Json, Firm, ApiUrl, Account, TimeZone] as const
 
