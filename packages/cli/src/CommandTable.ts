@@ -4,7 +4,7 @@
  * bin answers `projectx`, `--help` and `--version` from this module alone (effect/cli is ~230 modules).
  * The text is effect/cli's own layout, to the byte; the CLI tests compare it with effect/cli's output.
  */
-import { firmIds } from "@projectx-effect/gateway/Firms"
+import { globalFlagTexts } from "./GlobalFlagTexts.ts"
 
 export const version = "0.1.0"
 
@@ -87,24 +87,6 @@ export const rootDescription = [
   "Credentials come only from the environment: PROJECT_X_USERNAME and PROJECT_X_API_KEY",
   "(also PROJECT_X_ACCOUNT_NAME, PROJECTX_FIRM, PROJECTX_API_URL, PROJECTX_TIMEZONE, …)."
 ].join("\n")
-
-/** The texts of the CLI's own global flags (`Settings.ts` builds the effect/cli flags from them). */
-export const globalFlagTexts = {
-  json: { description: "Print JSON on stdout instead of tables (errors become JSON on stderr)" },
-  firm: {
-    metavar: "id",
-    description: `The prop firm's Gateway (${firmIds.slice(0, 4).join(", ")}, …; env PROJECTX_FIRM)`
-  },
-  "api-url": { metavar: "url", description: "A Gateway REST base URL, e.g. a simulator's (env PROJECTX_API_URL)" },
-  account: {
-    metavar: "name",
-    description: "The account to trade, by name (env PROJECT_X_ACCOUNT_NAME; default: the first that can trade)"
-  },
-  tz: {
-    metavar: "zone",
-    description: "IANA time zone for times and bar timestamps (env PROJECTX_TIMEZONE; default America/Chicago)"
-  }
-} as const satisfies Record<string, { readonly metavar?: string; readonly description: string }>
 
 // -----------------------------------------------------------------------------------------------
 // The root help, as effect/cli's default formatter prints it

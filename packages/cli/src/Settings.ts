@@ -14,7 +14,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Flag from "effect/cli/Flag"
 import * as GlobalFlag from "effect/cli/GlobalFlag"
-import { globalFlagTexts } from "./CommandTable.ts"
+import { globalFlagTexts } from "./GlobalFlagTexts.ts"
 import { UsageError } from "./Failure.ts"
 import { isTimeZone } from "./Time.ts"
 
