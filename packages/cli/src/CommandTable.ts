@@ -1,6 +1,6 @@
 /**
- * The `projectx` command table (names, summaries, loaders), the root description and the global flags'
- * texts, and the root `--help` / `--version` text rendered from them. No Effect import on purpose: the
+ * The `projectx` command table (names, summaries, loaders) and the root description, and the root
+ * `--help` / `--version` text rendered from them and the global flags' texts. No Effect import on purpose: the
  * bin answers `projectx`, `--help` and `--version` from this module alone (effect/cli is ~230 modules).
  * The text is effect/cli's own layout, to the byte; the CLI tests compare it with effect/cli's output.
  */
