@@ -2,7 +2,7 @@
  * The `projectx` command tree and its runner: parse with `effect/cli`, run the handler with the SDK's
  * Layers, and turn any failure into one readable message (human or JSON, on stderr) and an exit code:
  * 2 bad input, 3 not found, 4 authentication, 5 Gateway unreachable, 1 anything else.
- * Commands load when named: `projectx accounts` never loads the simulator, `projectx --help` no SDK.
+ * Commands load when named (the table is `CommandTable.ts`): `projectx accounts` never loads the simulator.
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
@@ -11,95 +11,16 @@ import * as References from "effect/References"
 import * as CliError from "effect/cli/CliError"
 import * as CliOutput from "effect/cli/CliOutput"
 import * as Command from "effect/cli/Command"
+import { commands, rootDescription, type Subcommand, version } from "./CommandTable.ts"
 import { type Described, describeCause, ExitCode } from "./Failure.ts"
 import { stderrPaint } from "./Output.ts"
 import { globalFlags } from "./Settings.ts"
 
-export const version = "0.1.0"
-
-/** Any loaded subcommand (their handlers' requirements are the platform services `bin.ts` provides). */
-export type Subcommand =
-  | typeof import("./commands/Accounts.ts").accounts
-  | typeof import("./commands/Contracts.ts").contracts
-  | typeof import("./commands/Bars.ts").bars
-  | typeof import("./commands/Orders.ts").orders
-  | typeof import("./commands/Positions.ts").positions
-  | typeof import("./commands/Trades.ts").trades
-  | typeof import("./commands/Health.ts").health
-  | typeof import("./commands/Sim.ts").sim
-  | typeof import("./commands/Demo.ts").demo
-  | typeof import("./commands/Watch.ts").watch
-
-/**
- * Every subcommand: its name, the one-line summary the root help lists, and how to load it. Only the
- * commands named on the command line are loaded (each pulls in the SDK, `sim` and `demo` the simulator);
- * the others appear in the tree as their name and summary, which is all the root help prints.
- * (The CLI tests check each summary against the loaded command's own.)
- */
-export const commands: ReadonlyArray<{
-  readonly name: string
-  readonly summary: string
-  readonly load: () => Promise<Subcommand>
-}> = [
-  {
-    name: "accounts",
-    summary: "List your trading accounts",
-    load: () => import("./commands/Accounts.ts").then((m) => m.accounts)
-  },
-  {
-    name: "contracts",
-    summary: "Search and resolve contracts",
-    load: () => import("./commands/Contracts.ts").then((m) => m.contracts)
-  },
-  {
-    name: "bars",
-    summary: "Download historical bars (table, JSON, Parquet, Arrow, CSV)",
-    load: () => import("./commands/Bars.ts").then((m) => m.bars)
-  },
-  {
-    name: "orders",
-    summary: "Place, modify, cancel and list orders",
-    load: () => import("./commands/Orders.ts").then((m) => m.orders)
-  },
-  {
-    name: "positions",
-    summary: "List and close positions",
-    load: () => import("./commands/Positions.ts").then((m) => m.positions)
-  },
-  { name: "trades", summary: "List fills with P&L", load: () => import("./commands/Trades.ts").then((m) => m.trades) },
-  {
-    name: "watch",
-    summary: "Live quotes and account events",
-    load: () => import("./commands/Watch.ts").then((m) => m.watch)
-  },
-  {
-    name: "health",
-    summary: "Check the connection and print the health report",
-    load: () => import("./commands/Health.ts").then((m) => m.health)
-  },
-  {
-    name: "sim",
-    summary: "Run the Gateway simulator (no credentials needed)",
-    load: () => import("./commands/Sim.ts").then((m) => m.sim)
-  },
-  {
-    name: "demo",
-    summary: "Run the whole SDK against a built-in simulator (no credentials)",
-    load: () => import("./commands/Demo.ts").then((m) => m.demo)
-  }
-]
+export { commands, type Subcommand, version } from "./CommandTable.ts"
 
 const rootOf = (subcommands: ReadonlyArray<Subcommand>) =>
   Command.make("projectx").pipe(
-    Command.withDescription(
-      [
-        "The ProjectX Gateway (TopstepX and other futures prop firms) from the command line.",
-        "",
-        "Try it with no account: `projectx demo`, or `projectx sim` and point the other commands at it.",
-        "Credentials come only from the environment: PROJECT_X_USERNAME and PROJECT_X_API_KEY",
-        "(also PROJECT_X_ACCOUNT_NAME, PROJECTX_FIRM, PROJECTX_API_URL, PROJECTX_TIMEZONE, …)."
-      ].join("\n")
-    ),
+    Command.withDescription(rootDescription),
     Command.withSubcommands(subcommands),
     Command.withGlobalFlags(globalFlags)
   )

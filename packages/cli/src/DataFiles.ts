@@ -4,7 +4,9 @@
  * which writes straight from Arrow IPC, so all three carry the same rows from the same Arrow table.
  */
 import { Bars } from "@projectx-effect/sdk"
-import { Effect, FileSystem, Path } from "effect"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Path from "effect/Path"
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from "parquet-wasm"
 import { UsageError } from "./Failure.ts"
 

@@ -7,12 +7,14 @@
  */
 import { findFirm, firmIds } from "@projectx-effect/gateway/Firms"
 import type * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import type { Auth, Errors, ProjectX, ProjectXConfig } from "@projectx-effect/sdk"
+import type { Auth, Errors, ProjectX, ProjectXConfig, ProjectXRest } from "@projectx-effect/sdk"
+import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Flag from "effect/cli/Flag"
 import * as GlobalFlag from "effect/cli/GlobalFlag"
+import { globalFlagTexts } from "./GlobalFlagTexts.ts"
 import { UsageError } from "./Failure.ts"
 import { isTimeZone } from "./Time.ts"
 
@@ -23,47 +25,23 @@ export const withShownDefault =
     flag.pipe(Flag.withDescription(`${description} (default: ${String(value)})`), Flag.withDefault(value))
 
 export const Json = GlobalFlag.Setting("json")({
-  flag: Flag.Boolean("json").pipe(
-    Flag.withDescription("Print JSON on stdout instead of tables (errors become JSON on stderr)"),
-    Flag.withDefault(false)
-  )
+  flag: Flag.Boolean("json").pipe(Flag.withDescription(globalFlagTexts.json.description), Flag.withDefault(false))
 })
 
-export const Firm = GlobalFlag.Setting("firm")({
-  flag: Flag.String("firm").pipe(
-    Flag.withDescription(`The prop firm's Gateway (${firmIds.slice(0, 4).join(", ")}, …; env PROJECTX_FIRM)`),
-    Flag.withMetavar("id"),
-    Flag.optional
-  )
-})
+/** An optional string flag with its metavar and description from the command table's texts. */
+const optionalString = <const Name extends "firm" | "api-url" | "account" | "tz">(name: Name) =>
+  GlobalFlag.Setting(name)({
+    flag: Flag.String(name).pipe(
+      Flag.withDescription(globalFlagTexts[name].description),
+      Flag.withMetavar(globalFlagTexts[name].metavar),
+      Flag.optional
+    )
+  })
 
-export const ApiUrl = GlobalFlag.Setting("api-url")({
-  flag: Flag.String("api-url").pipe(
-    Flag.withDescription("A Gateway REST base URL, e.g. a simulator's (env PROJECTX_API_URL)"),
-    Flag.withMetavar("url"),
-    Flag.optional
-  )
-})
-
-export const Account = GlobalFlag.Setting("account")({
-  flag: Flag.String("account").pipe(
-    Flag.withDescription(
-      "The account to trade, by name (env PROJECT_X_ACCOUNT_NAME; default: the first that can trade)"
-    ),
-    Flag.withMetavar("name"),
-    Flag.optional
-  )
-})
-
-export const TimeZone = GlobalFlag.Setting("tz")({
-  flag: Flag.String("tz").pipe(
-    Flag.withDescription(
-      "IANA time zone for times and bar timestamps (env PROJECTX_TIMEZONE; default America/Chicago)"
-    ),
-    Flag.withMetavar("zone"),
-    Flag.optional
-  )
-})
+export const Firm = optionalString("firm")
+export const ApiUrl = optionalString("api-url")
+export const Account = optionalString("account")
+export const TimeZone = optionalString("tz")
 
 export const globalFlags = [Json, Firm, ApiUrl, Account, TimeZone] as const
 
@@ -71,9 +49,25 @@ export const globalFlags = [Json, Firm, ApiUrl, Account, TimeZone] as const
 export const otlpOptions = { metrics: false, whenConfigured: true } as const
 
 const loadSdk = Effect.promise(() => import("@projectx-effect/sdk"))
+const loadRest = Effect.promise(() => import("@projectx-effect/sdk/rest"))
 
+/** Whether an `OTEL_EXPORTER_OTLP_*ENDPOINT` variable is set (what `whenConfigured` asks of the exporter). */
+const otlpConfigured = Config.all([
+  Config.option(Config.String("OTEL_EXPORTER_OTLP_ENDPOINT")),
+  Config.option(Config.String("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")),
+  Config.option(Config.String("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"))
+]).pipe(
+  Effect.map((endpoints) => endpoints.some(Option.isSome)),
+  Effect.orElseSucceed(() => false)
+)
+
+/** The OTLP exporter when one is configured; without an endpoint its modules (and the whole SDK) never load. */
 export const telemetryLayer = Layer.unwrap(
-  Effect.map(loadSdk, (sdk) => sdk.Telemetry.layerOtlp(otlpOptions).pipe(Layer.catchCause(() => Layer.empty)))
+  Effect.gen(function* () {
+    if (!(yield* otlpConfigured)) return Layer.empty
+    const sdk = yield* loadSdk
+    return sdk.Telemetry.layerOtlp(otlpOptions).pipe(Layer.catchCause(() => Layer.empty))
+  })
 )
 
 /** The SDK's options from the global flags (the environment supplies the rest). */
@@ -116,7 +110,10 @@ const loggingOut = <A, E, R>(AuthTag: typeof Auth.Auth, effect: Effect.Effect<A,
     return yield* effect.pipe(Effect.ensuring(auth.logout.pipe(Effect.timeout("5 seconds"), Effect.ignore)))
   })
 
-/** Runs `effect` with the SDK configured from the environment and the global flags (a flag beats a variable). */
+/**
+ * Runs `effect` with the whole SDK configured from the environment and the global flags (a flag beats a
+ * variable): for the commands that need market data, bars or the hubs (`bars`, `watch`, `health`).
+ */
 export const withSdk = <A, E, R>(
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<
@@ -129,6 +126,27 @@ export const withSdk = <A, E, R>(
     const { Auth, ProjectX } = yield* loadSdk
     return yield* loggingOut(Auth.Auth, effect).pipe(
       Effect.provide(ProjectX.layerConfig(overrides)),
+      Effect.provide(telemetryLayer)
+    )
+  })
+
+/**
+ * `withSdk` for the commands that only ask and answer over REST (`accounts`, `contracts`, `orders`,
+ * `positions`, `trades`): the SDK's REST half, so the market data, the bar cache and the hubs (Arrow,
+ * lz4, SignalR) are neither loaded nor built. Same settings, same logout.
+ */
+export const withRestSdk = <A, E, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<
+  A,
+  E | UsageError | Errors.ConfigurationError,
+  Exclude<R, ProjectXRest.Services | NodeHttpClient.Dispatcher> | Effect.Services<typeof sdkOverrides>
+> =>
+  Effect.gen(function* () {
+    const overrides = yield* sdkOverrides
+    const { Auth, ProjectXRest } = yield* loadRest
+    return yield* loggingOut(Auth.Auth, effect).pipe(
+      Effect.provide(ProjectXRest.layerConfig(overrides)),
       Effect.provide(telemetryLayer)
     )
   })

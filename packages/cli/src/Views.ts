@@ -15,7 +15,8 @@ import {
   type Position,
   type TradingAccount
 } from "@projectx-effect/gateway"
-import { type Bars, type Health, Instruments, type Trades } from "@projectx-effect/sdk"
+import type { Bars, Health } from "@projectx-effect/sdk"
+import { Instruments, type Trades } from "@projectx-effect/sdk/rest"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import {

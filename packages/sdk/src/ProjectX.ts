@@ -3,35 +3,34 @@
  * then `yield* MarketData`, `yield* Orders`, … . `layer` brings a keep-alive undici pool sized from the
  * settings; `layerWithoutHttp` takes any platform `HttpClient` instead (a fetch client, a test double).
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import type * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Duration from "effect/Duration"
 import * as Layer from "effect/Layer"
-import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import type { HttpClient } from "effect/http"
 import { Accounts } from "./trading/Accounts.ts"
-import { Auth, SessionStore } from "./client/Auth.ts"
+import { type Auth, SessionStore } from "./client/Auth.ts"
 import * as BarCacheModule from "./market/BarCache.ts"
 import { CircuitBreaker } from "./client/CircuitBreaker.ts"
 import type { ConfigurationError } from "./client/Errors.ts"
-import { GatewayClient } from "./client/GatewayClient.ts"
-import { GatewayTransport } from "./client/internal/GatewayTransport.ts"
+import type { GatewayClient } from "./client/GatewayClient.ts"
+import {
+  clientLayer,
+  layerHttp as stackLayerHttp,
+  localRateLimiter,
+  redisLayer,
+  sessionLayer,
+  sharedFromConfig,
+  sharedRateLimiter
+} from "./client/internal/stack.ts"
 import { Health } from "./observability/Health.ts"
 import { Instruments, type InstrumentsOptions } from "./market/Instruments.ts"
 import { MarketData } from "./market/MarketData.ts"
 import { Orders, type OrdersOptions } from "./trading/Orders.ts"
 import { Positions } from "./trading/Positions.ts"
 import { ProjectXConfig, type ProjectXOptions } from "./client/ProjectXConfig.ts"
-import { RateLimiter } from "./client/RateLimiter.ts"
-import {
-  layerRedis,
-  RedisBytes,
-  type SharedOptions,
-  SharedStatus,
-  validate as validateShared
-} from "./client/Shared.ts"
+import type { RateLimiter } from "./client/RateLimiter.ts"
+import { RedisBytes, type SharedOptions, SharedStatus } from "./client/Shared.ts"
 import { makeRedisTier } from "./market/internal/barCacheRedis.ts"
 import { Trades } from "./trading/Trades.ts"
 import { MarketHub } from "./realtime/MarketHub.ts"
@@ -82,36 +81,6 @@ export interface LayerOptions {
   readonly shared?: SharedOptions | undefined
 }
 
-/** The budget's, the session's and the cache's name in Redis: one per Gateway and user. */
-const scopeOf = (config: ProjectXConfig["Service"]) => `${config.urls.api}|${config.username}`
-
-const limiterOptions = (config: ProjectXConfig["Service"]) => ({
-  buckets: { history: config.rateLimits.history, general: config.rateLimits.general },
-  safetyMargin: config.rateLimits.safetyMargin,
-  scope: scopeOf(config)
-})
-
-// The settings were validated by ProjectXConfig already, so a limiter config error here is a defect.
-const localRateLimiter = Layer.unwrap(
-  ProjectXConfig.useSync((config) => RateLimiter.layer(limiterOptions(config)).pipe(Layer.orDie))
-)
-
-const sharedRateLimiter = (shared: SharedOptions) =>
-  Layer.unwrap(
-    Effect.gen(function* () {
-      const config = yield* ProjectXConfig
-      const status = yield* SharedStatus
-      return RateLimiter.layerWithoutStore({
-        ...limiterOptions(config),
-        fallbackShare: shared.fallbackShare ?? 0.25,
-        onDegraded: (degraded) => status.report("rateLimiter", degraded)
-      }).pipe(
-        Layer.provide(RateLimiter.layerStoreRedis({ prefix: `${shared.prefix ?? "projectx:"}ratelimiter:` })),
-        Layer.orDie
-      )
-    })
-  )
-
 const localBarCache = (options: LayerOptions) =>
   options.cache === false ? BarCacheModule.BarCache.layerDisabled : BarCacheModule.BarCache.layer(options.cache)
 
@@ -158,17 +127,8 @@ const infraLayers = (
       session: SessionStore.layerMemory
     }
   }
-  const redis = Layer.unwrap(
-    Effect.as(validateShared(shared), layerRedis({ url: shared.redisUrl, commandTimeout: shared.commandTimeout }))
-  )
-  const session =
-    shared.session === false
-      ? SessionStore.layerMemory
-      : Layer.unwrap(
-          ProjectXConfig.useSync((config) =>
-            SessionStore.layerRedis({ key: `${shared.prefix ?? "projectx:"}session:{${scopeOf(config)}}` })
-          )
-        ).pipe(Layer.provide(redis))
+  const redis = redisLayer(shared)
+  const session = sessionLayer(shared, redis)
   const infra = Layer.mergeAll(sharedRateLimiter(shared), CircuitBreaker.layer, sharedBarCache(options, shared)).pipe(
     Layer.provideMerge(SharedStatus.layerOn),
     Layer.provide(redis)
@@ -181,13 +141,7 @@ export const layerServices = (
   options: LayerOptions = {}
 ): Layer.Layer<Exclude<Services, ProjectXConfig>, ConfigurationError, ProjectXConfig | HttpClient.HttpClient> => {
   const { infra, session } = infraLayers(options)
-  // The raw transport skips 401 recovery, so it is provided to Auth and GatewayClient only, never exposed.
-  const transport = GatewayTransport.layer.pipe(Layer.provide(infra))
-  const client = GatewayClient.layer.pipe(
-    Layer.provideMerge(Auth.layer.pipe(Layer.provide(session))),
-    Layer.provide(transport),
-    Layer.provideMerge(infra)
-  )
+  const client = clientLayer(session).pipe(Layer.provideMerge(infra))
   const lookups = Layer.mergeAll(Instruments.layer(options.instruments), Accounts.layer).pipe(
     Layer.provideMerge(client)
   )
@@ -205,19 +159,7 @@ export const layerServices = (
 
 /** The keep-alive undici pool, sized from the settings; also exposes its dispatcher to `Health`. */
 export const layerHttp: Layer.Layer<HttpClient.HttpClient | NodeHttpClient.Dispatcher, never, ProjectXConfig> =
-  NodeHttpClient.layerUndiciNoDispatcher.pipe(
-    Layer.provideMerge(
-      Layer.unwrap(
-        ProjectXConfig.useSync((config) =>
-          NodeHttpClient.layerDispatcherOptions({
-            connections: config.pool.connections,
-            keepAliveTimeout: Duration.toMillis(config.pool.keepAliveTimeout),
-            keepAliveMaxTimeout: Math.max(Duration.toMillis(config.pool.keepAliveTimeout), 600_000)
-          })
-        )
-      )
-    )
-  )
+  stackLayerHttp
 
 /** The whole SDK from options, over a keep-alive undici pool. */
 export const layer = (
@@ -233,21 +175,11 @@ export const layerConfig = (
   overrides: Partial<ProjectXOptions> & LayerOptions = {}
 ): Layer.Layer<Services | NodeHttpClient.Dispatcher, ConfigurationError> =>
   Layer.unwrap(
-    Effect.map(
-      Config.option(Config.Redacted("PROJECTX_REDIS_URL")).pipe(
-        Effect.orElseSucceed(() => Option.none<Redacted.Redacted<string>>())
-      ),
-      (redisUrl) => {
-        const shared =
-          overrides.shared ??
-          (Option.isSome(redisUrl) && Redacted.value(redisUrl.value).trim().length > 0
-            ? { redisUrl: redisUrl.value }
-            : undefined)
-        return layerServices({ ...overrides, shared }).pipe(
-          Layer.provideMerge(layerHttp),
-          Layer.provideMerge(ProjectXConfig.layerConfig(overrides))
-        )
-      }
+    Effect.map(sharedFromConfig(overrides.shared), (shared) =>
+      layerServices({ ...overrides, shared }).pipe(
+        Layer.provideMerge(layerHttp),
+        Layer.provideMerge(ProjectXConfig.layerConfig(overrides))
+      )
     )
   )
 

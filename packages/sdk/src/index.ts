@@ -27,6 +27,8 @@ export * as OrderLifecycle from "./state/OrderLifecycle.ts"
 export * as Orders from "./trading/Orders.ts"
 export * as Positions from "./trading/Positions.ts"
 export * as ProjectX from "./ProjectX.ts"
+/** The REST services alone (no market data, cache or hubs); also `@projectx-effect/sdk/rest`. */
+export * as ProjectXRest from "./ProjectXRest.ts"
 export * as ProjectXConfig from "./client/ProjectXConfig.ts"
 export * as RateLimiter from "./client/RateLimiter.ts"
 /** Realtime events, signals, errors and options (the hubs themselves are `MarketHub` and `UserHub`). */

@@ -1,13 +1,14 @@
 /** `projectx accounts`: the login's active accounts; `*` marks the one trading commands use. */
-import { Accounts, ProjectXConfig } from "@projectx-effect/sdk"
-import { Effect, Option } from "effect"
-import { Command } from "effect/cli"
+import { Accounts, ProjectXConfig } from "@projectx-effect/sdk/rest"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Command from "effect/cli/Command"
 import { note, print, printJson, stderrPaint, stdoutPaint } from "../Output.ts"
-import { Json, withSdk } from "../Settings.ts"
+import { Json, withRestSdk } from "../Settings.ts"
 import { accountsTable } from "../Views.ts"
 
 export const accounts = Command.make("accounts", {}, () =>
-  withSdk(
+  withRestSdk(
     Effect.gen(function* () {
       const config = yield* ProjectXConfig.ProjectXConfig
       const list = yield* (yield* Accounts.Accounts).search()

@@ -1,16 +1,17 @@
 /** `projectx contracts search <text>` and `projectx contracts resolve <symbol>`. */
-import { Instruments } from "@projectx-effect/sdk"
-import { Effect } from "effect"
-import { Argument, Command } from "effect/cli"
+import { Instruments } from "@projectx-effect/sdk/rest"
+import * as Effect from "effect/Effect"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
 import { print, printJson, stdoutPaint } from "../Output.ts"
-import { Json, withSdk } from "../Settings.ts"
+import { Json, withRestSdk } from "../Settings.ts"
 import { contractDetails, contractsTable, sortContracts } from "../Views.ts"
 
 const search = Command.make(
   "search",
   { text: Argument.String("text").pipe(Argument.withDescription("Text to match, e.g. NQ or Nasdaq")) },
   ({ text }) =>
-    withSdk(
+    withRestSdk(
       Effect.gen(function* () {
         const found = sortContracts(yield* (yield* Instruments.Instruments).search(text))
         if (yield* Json) return yield* printJson(found)
@@ -30,7 +31,7 @@ const resolve = Command.make(
     )
   },
   ({ symbol }) =>
-    withSdk(
+    withRestSdk(
       Effect.gen(function* () {
         const contract = yield* (yield* Instruments.Instruments).resolve(symbol)
         if (yield* Json) return yield* printJson(contract)

@@ -20,8 +20,13 @@ import {
 import { SpanRecorder } from "@projectx-effect/sdk/testing"
 import { type Contract, nameOf, OrderStatus } from "@projectx-effect/gateway"
 import { Simulator, type SimulatorAdmin } from "@projectx-effect/simulator"
-import { Cause, Clock, Effect, Exit, Option } from "effect"
-import { Command, Flag } from "effect/cli"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import { describeCause, ExitCode, Reported, UsageError } from "../Failure.ts"
 import {
   formatCount,

@@ -4,8 +4,8 @@
  * Exits 1 when the report says unhealthy.
  */
 import { Accounts, Health, ProjectXConfig } from "@projectx-effect/sdk"
-import { Effect } from "effect"
-import { Command } from "effect/cli"
+import * as Effect from "effect/Effect"
+import * as Command from "effect/cli/Command"
 import { ExitCode, Reported } from "../Failure.ts"
 import { formatDuration, print, printJson, stdoutPaint } from "../Output.ts"
 import { Json, withSdk } from "../Settings.ts"

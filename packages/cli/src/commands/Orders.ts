@@ -4,12 +4,16 @@
  * reply is reconciled instead of resent.
  */
 import type { Order } from "@projectx-effect/gateway"
-import { Instruments, Orders, ProjectXConfig } from "@projectx-effect/sdk"
-import { Clock, Effect, Option } from "effect"
-import { Argument, Command, Flag } from "effect/cli"
+import { Instruments, Orders, ProjectXConfig } from "@projectx-effect/sdk/rest"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import { ExitCode, Reported, UsageError } from "../Failure.ts"
 import { formatCount, formatPrice, keyValues, note, print, printJson, stdoutPaint } from "../Output.ts"
-import { Json, withSdk, withShownDefault } from "../Settings.ts"
+import { Json, withRestSdk, withShownDefault } from "../Settings.ts"
 import { contractsFor, orderJson, ordersTable } from "../Views.ts"
 
 /** An optional price flag (`--limit-price 21000.25`). */
@@ -112,7 +116,7 @@ const place = Command.make(
     )
   },
   (input) =>
-    withSdk(
+    withRestSdk(
       Effect.gen(function* () {
         const common = {
           contractId: input.symbol,
@@ -204,7 +208,7 @@ const modify = Command.make(
     trailPrice: priceFlag("trail-price", "New trailing-stop level")
   },
   (input) =>
-    withSdk(
+    withRestSdk(
       Effect.gen(function* () {
         const changes = {
           ...(Option.isSome(input.size) ? { size: input.size.value } : {}),
@@ -249,7 +253,7 @@ const cancel = Command.make(
     symbol: Flag.String("symbol").pipe(Flag.withDescription("With --all: only this contract's orders"), Flag.optional)
   },
   (input) =>
-    withSdk(
+    withRestSdk(
       Effect.gen(function* () {
         const orders = yield* Orders.Orders
         const json = yield* Json
@@ -304,14 +308,14 @@ const cancel = Command.make(
 const list = Command.make(
   "list",
   { days: Flag.Finite("days").pipe(withShownDefault("How many days back", 1)) },
-  ({ days }) => withSdk(Effect.flatMap(recent(days), showOrders))
+  ({ days }) => withRestSdk(Effect.flatMap(recent(days), showOrders))
 ).pipe(
   Command.withDescription("Orders created in the last --days (default 1), any status, newest first."),
   Command.withShortDescription("List recent orders")
 )
 
 const open = Command.make("open", {}, () =>
-  withSdk(
+  withRestSdk(
     Effect.gen(function* () {
       yield* showOrders(yield* (yield* Orders.Orders).searchOpen())
     })

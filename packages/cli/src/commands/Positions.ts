@@ -1,10 +1,12 @@
 /** `projectx positions [close|partial-close]`: open positions of the selected account, and closing them. */
-import { Accounts, Instruments, Positions, ProjectXConfig } from "@projectx-effect/sdk"
-import { Effect } from "effect"
-import { Argument, Command, Flag } from "effect/cli"
+import { Accounts, Instruments, Positions, ProjectXConfig } from "@projectx-effect/sdk/rest"
+import * as Effect from "effect/Effect"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import { ExitCode, NotFound, Reported } from "../Failure.ts"
 import { note, print, printJson, stdoutPaint } from "../Output.ts"
-import { Json, withSdk } from "../Settings.ts"
+import { Json, withRestSdk } from "../Settings.ts"
 import { contractsFor, orderJson, positionJson, positionsTable } from "../Views.ts"
 
 /** The open positions, as a table or JSON. */
@@ -37,7 +39,7 @@ const openPosition = (contractId: string, contractName: string) =>
   })
 
 const close = Command.make("close", { symbol }, ({ symbol }) =>
-  withSdk(
+  withRestSdk(
     Effect.gen(function* () {
       const contract = yield* (yield* Instruments.Instruments).resolve(symbol)
       yield* openPosition(contract.id, contract.name)
@@ -88,7 +90,7 @@ const partialClose = Command.make(
   "partial-close",
   { symbol, size: Flag.Int("size").pipe(Flag.withDescription("Contracts to close (at most the open size)")) },
   ({ symbol, size }) =>
-    withSdk(
+    withRestSdk(
       Effect.gen(function* () {
         const contract = yield* (yield* Instruments.Instruments).resolve(symbol)
         yield* (yield* Positions.Positions).partialClose(contract.id, size)
@@ -101,7 +103,7 @@ const partialClose = Command.make(
   Command.withShortDescription("Close part of a position")
 )
 
-export const positions = Command.make("positions", {}, () => withSdk(showPositions)).pipe(
+export const positions = Command.make("positions", {}, () => withRestSdk(showPositions)).pipe(
   Command.withDescription("Open positions on the selected account (--account); close them with the subcommands."),
   Command.withShortDescription("List and close positions"),
   Command.withSubcommands([close, partialClose])

@@ -3,9 +3,10 @@
  * CLI (or any SDK program) at it. Ctrl-C stops it.
  */
 import { Seed, Simulator } from "@projectx-effect/simulator"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { UsageError } from "../Failure.ts"
-import { Command, Flag } from "effect/cli"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import { keyValues, note, print, printJson, stdoutPaint } from "../Output.ts"
 import { Json, withShownDefault } from "../Settings.ts"
 

@@ -1,17 +1,19 @@
 /** `projectx trades`: fills (half-turns) of the selected account, with realized P&L and fees. */
-import { ProjectXConfig, Trades } from "@projectx-effect/sdk"
-import { Clock, Effect } from "effect"
-import { Command, Flag } from "effect/cli"
+import { ProjectXConfig, Trades } from "@projectx-effect/sdk/rest"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import { UsageError } from "../Failure.ts"
 import { print, printJson, stdoutPaint } from "../Output.ts"
-import { Json, withSdk, withShownDefault } from "../Settings.ts"
+import { Json, withRestSdk, withShownDefault } from "../Settings.ts"
 import { contractsFor, tradeJson, tradesSummary, tradesTable } from "../Views.ts"
 
 export const trades = Command.make(
   "trades",
   { days: Flag.Finite("days").pipe(withShownDefault("How many days back", 1)) },
   ({ days }) =>
-    withSdk(
+    withRestSdk(
       Effect.gen(function* () {
         if (!(days > 0)) return yield* new UsageError({ message: `--days ${days}: expected a number of days > 0` })
         const now = yield* Clock.currentTimeMillis

@@ -4,8 +4,10 @@
  * object per line for pipes. Ctrl-C interrupts the stream, whose scope unsubscribes and closes the socket.
  */
 import { Instruments, MarketHub, ProjectXConfig, type Realtime, UserHub } from "@projectx-effect/sdk"
-import { Effect, Stream } from "effect"
-import { Argument, Command } from "effect/cli"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
 import { formatPrice, formatTime, type Paint, print, sideColor, stdoutPaint } from "../Output.ts"
 import { Json, withSdk } from "../Settings.ts"
 import { account } from "./WatchAccount.ts"

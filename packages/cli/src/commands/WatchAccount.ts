@@ -4,8 +4,10 @@
  * repair. A terminal view redrawn in place (4 times a second at most); `--json` prints one object a change.
  */
 import { Instruments, MarketHub, OrderLifecycle, TradingState } from "@projectx-effect/sdk"
-import { Effect, FiberMap, Stream } from "effect"
-import { Command } from "effect/cli"
+import * as Effect from "effect/Effect"
+import * as FiberMap from "effect/FiberMap"
+import * as Stream from "effect/Stream"
+import * as Command from "effect/cli/Command"
 import { formatMoney, formatPrice, type Paint, print, signColor, stdoutPaint } from "../Output.ts"
 import { Json, withSdk } from "../Settings.ts"
 

@@ -1,0 +1,107 @@
+/**
+ * The Gateway client's stack, shared by `ProjectX.layer` (the whole SDK) and `ProjectXRest.layer` (its
+ * request/response half): the undici pool, the rate limiter (in-process or shared through Redis), the
+ * session store, and Auth + GatewayClient over the raw transport. One definition, two compositions.
+ */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Config from "effect/Config"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type { HttpClient } from "effect/http"
+import type * as Redis from "effect/persistence/Redis"
+import { Auth, SessionStore } from "../Auth.ts"
+import type { ConfigurationError } from "../Errors.ts"
+import { GatewayClient } from "../GatewayClient.ts"
+import { ProjectXConfig } from "../ProjectXConfig.ts"
+import { RateLimiter } from "../RateLimiter.ts"
+import { layerRedis, type RedisBytes, type SharedOptions, SharedStatus, validate as validateShared } from "../Shared.ts"
+import { GatewayTransport } from "./GatewayTransport.ts"
+
+/** The budget's, the session's and the cache's name in Redis: one per Gateway and user. */
+export const scopeOf = (config: ProjectXConfig["Service"]) => `${config.urls.api}|${config.username}`
+
+const limiterOptions = (config: ProjectXConfig["Service"]) => ({
+  buckets: { history: config.rateLimits.history, general: config.rateLimits.general },
+  safetyMargin: config.rateLimits.safetyMargin,
+  scope: scopeOf(config)
+})
+
+// The settings were validated by ProjectXConfig already, so a limiter config error here is a defect.
+export const localRateLimiter = Layer.unwrap(
+  ProjectXConfig.useSync((config) => RateLimiter.layer(limiterOptions(config)).pipe(Layer.orDie))
+)
+
+export const sharedRateLimiter = (shared: SharedOptions) =>
+  Layer.unwrap(
+    Effect.gen(function* () {
+      const config = yield* ProjectXConfig
+      const status = yield* SharedStatus
+      return RateLimiter.layerWithoutStore({
+        ...limiterOptions(config),
+        fallbackShare: shared.fallbackShare ?? 0.25,
+        onDegraded: (degraded) => status.report("rateLimiter", degraded)
+      }).pipe(
+        Layer.provide(RateLimiter.layerStoreRedis({ prefix: `${shared.prefix ?? "projectx:"}ratelimiter:` })),
+        Layer.orDie
+      )
+    })
+  )
+
+/** The one Redis connection every shared piece uses (the same layer value everywhere, so built once). */
+export const redisLayer = (shared: SharedOptions): Layer.Layer<Redis.Redis | RedisBytes, ConfigurationError> =>
+  Layer.unwrap(
+    Effect.as(validateShared(shared), layerRedis({ url: shared.redisUrl, commandTimeout: shared.commandTimeout }))
+  )
+
+/** Where Auth keeps its token when `shared` is set: Redis, unless the session is left out of the sharing. */
+export const sessionLayer = (
+  shared: SharedOptions,
+  redis: Layer.Layer<Redis.Redis | RedisBytes, ConfigurationError>
+): Layer.Layer<SessionStore, ConfigurationError, ProjectXConfig> =>
+  shared.session === false
+    ? SessionStore.layerMemory
+    : Layer.unwrap(
+        ProjectXConfig.useSync((config) =>
+          SessionStore.layerRedis({ key: `${shared.prefix ?? "projectx:"}session:{${scopeOf(config)}}` })
+        )
+      ).pipe(Layer.provide(redis))
+
+/**
+ * Auth and GatewayClient over one raw transport, which is provided to them only and never exposed (it
+ * skips 401 recovery). They need the limiter and the breaker (the caller's infrastructure) and HTTP.
+ */
+export const clientLayer = (session: Layer.Layer<SessionStore, ConfigurationError, ProjectXConfig>) =>
+  GatewayClient.layer.pipe(
+    Layer.provideMerge(Auth.layer.pipe(Layer.provide(session))),
+    Layer.provide(GatewayTransport.layer)
+  )
+
+/** The keep-alive undici pool, sized from the settings; also exposes its dispatcher to `Health`. */
+export const layerHttp: Layer.Layer<HttpClient.HttpClient | NodeHttpClient.Dispatcher, never, ProjectXConfig> =
+  NodeHttpClient.layerUndiciNoDispatcher.pipe(
+    Layer.provideMerge(
+      Layer.unwrap(
+        ProjectXConfig.useSync((config) =>
+          NodeHttpClient.layerDispatcherOptions({
+            connections: config.pool.connections,
+            keepAliveTimeout: Duration.toMillis(config.pool.keepAliveTimeout),
+            keepAliveMaxTimeout: Math.max(Duration.toMillis(config.pool.keepAliveTimeout), 600_000)
+          })
+        )
+      )
+    )
+  )
+
+/** `shared` from the options, else from `PROJECTX_REDIS_URL` (set and not blank), else nothing shared. */
+export const sharedFromConfig = (explicit: SharedOptions | undefined): Effect.Effect<SharedOptions | undefined> =>
+  explicit !== undefined
+    ? Effect.succeed(explicit)
+    : Config.option(Config.Redacted("PROJECTX_REDIS_URL")).pipe(
+        Effect.orElseSucceed(() => Option.none<Redacted.Redacted<string>>()),
+        Effect.map((url) =>
+          Option.isSome(url) && Redacted.value(url.value).trim().length > 0 ? { redisUrl: url.value } : undefined
+        )
+      )
