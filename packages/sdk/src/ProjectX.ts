@@ -19,6 +19,7 @@ import { CircuitBreaker } from "./client/CircuitBreaker.ts"
 import type { ConfigurationError } from "./client/Errors.ts"
 import { GatewayClient } from "./client/GatewayClient.ts"
 import { GatewayTransport } from "./client/internal/GatewayTransport.ts"
+import { UndiciPool } from "./client/internal/undiciExchange.ts"
 import { Health } from "./observability/Health.ts"
 import { Instruments, type InstrumentsOptions } from "./market/Instruments.ts"
 import { MarketData } from "./market/MarketData.ts"
@@ -178,9 +179,13 @@ export const layerServices = (
   return Health.layer.pipe(Layer.provideMerge(market))
 }
 
-/** The keep-alive undici pool, sized from the settings; also exposes its dispatcher to `Health`. */
+/**
+ * The keep-alive undici pool, sized from the settings; also exposes its dispatcher to `Health`, and to the
+ * transport, which dispatches on it directly (`UndiciPool`) rather than through `HttpClient`.
+ */
 export const layerHttp: Layer.Layer<HttpClient.HttpClient | NodeHttpClient.Dispatcher, never, ProjectXConfig> =
-  NodeHttpClient.layerUndiciNoDispatcher.pipe(
+  Layer.effect(UndiciPool, Effect.map(Effect.service(NodeHttpClient.Dispatcher), UndiciPool.of)).pipe(
+    Layer.provideMerge(NodeHttpClient.layerUndiciNoDispatcher),
     Layer.provideMerge(
       Layer.unwrap(
         ProjectXConfig.useSync((config) =>
