@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net"
 import { describe, expect, it } from "@effect/vitest"
 import { Endpoints } from "@projectx-effect/gateway"
-import { Effect, Fiber, Layer } from "effect"
+import { type Duration, Effect, Fiber, Layer } from "effect"
 import { CircuitBreaker } from "../src/client/CircuitBreaker.ts"
 import type { GatewayError } from "../src/client/Errors.ts"
 import { GatewayTransport } from "../src/client/internal/GatewayTransport.ts"
@@ -43,7 +43,7 @@ const serve = (handle: (req: IncomingMessage, res: ServerResponse) => void) =>
     ({ seen }) => Effect.sync(() => seen.close())
   )
 
-const transport = (apiUrl: string, requestTimeout = "30 seconds") =>
+const transport = (apiUrl: string, requestTimeout: Duration.Input = "30 seconds") =>
   GatewayTransport.layer.pipe(
     Layer.provide(Layer.mergeAll(RateLimiter.layer(), CircuitBreaker.layer, layerHttp)),
     Layer.provide(
