@@ -20,11 +20,11 @@ export interface DispatchOptions {
   readonly body: string | null
 }
 
-interface DispatchController {
+export interface DispatchController {
   readonly abort: (reason: Error) => void
 }
 
-interface DispatchHandler {
+export interface DispatchHandler {
   readonly onRequestStart: (controller: DispatchController, context: unknown) => void
   readonly onResponseStart: (
     controller: DispatchController,
