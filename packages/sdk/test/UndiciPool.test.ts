@@ -69,14 +69,19 @@ const eventually = (check: () => boolean) =>
   })
 
 describe("GatewayTransport over the undici pool", () => {
-  it.live("a reply is read, with its JSON decoded by the endpoint's Schema", () =>
+  it.live("a reply is read, with its JSON decoded by the endpoint's Schema; the request carries trace context", () =>
     Effect.gen(function* () {
-      const { url } = yield* serve((_, res) => {
+      const received: Array<IncomingMessage["headers"]> = []
+      const { url } = yield* serve((req, res) => {
+        received.push(req.headers)
         res.setHeader("content-type", "application/json")
         res.end(JSON.stringify({ accounts: [], success: true, errorCode: 0, errorMessage: null }))
       })
       const reply = yield* accounts.pipe(Effect.provide(transport(url)))
       expect(reply.accounts).toEqual([])
+      expect(received[0]?.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/)
+      expect(received[0]?.accept).toBe("application/json")
+      expect(received[0]?.["content-type"]).toBe("application/json")
     }).pipe(Effect.scoped)
   )
 

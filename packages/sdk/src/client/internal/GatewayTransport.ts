@@ -3,8 +3,12 @@
  * contract says it is safe; 429 everywhere, since a 429 was not executed) → HTTP attempt with one deadline
  * → `interpret` (status, envelope, the endpoint's error code by name) → Schema decode, with one span per
  * call. The body is read under a size cap, and the `Date` header of every reply keeps an estimate of the
- * Gateway's clock (order lookups search around the Gateway's time, not ours). Internal: `GatewayClient` is the public way in, adding the token and the 401 recovery; `Auth` uses
- * this directly because logging in cannot wait for a session.
+ * Gateway's clock (order lookups search around the Gateway's time, not ours). With the pool
+ * `ProjectX.layerHttp` built the attempt is one undici `dispatch` (undiciExchange.ts: Effect's HttpClient
+ * cost more CPU per call than the rest of the pipeline); with any other `HttpClient` it goes through that.
+ * Everything per endpoint (codecs, spans, breaker and metric wrappers) is built once, on its first call.
+ * Internal: `GatewayClient` is the public way in, adding the token and the 401 recovery; `Auth` uses this
+ * directly because logging in cannot wait for a session.
  */
 import type { AnyEndpoint, RequestOf, ResponseOf } from "@projectx-effect/gateway"
 import * as Clock from "effect/Clock"
@@ -150,6 +154,8 @@ export class GatewayTransport extends Context.Service<
 
     // With the pool ProjectX.layerHttp built, requests go to undici directly (undiciExchange.ts).
     const pool = Option.getOrUndefined(yield* Effect.serviceOption(UndiciPool))
+    // Trace headers on outgoing requests unless the application turned them off for its HTTP clients.
+    const propagate = yield* HttpClient.TracerPropagationEnabled
     const api = config.urls.api.replace(/\/+$/, "")
     const jsonHeaders = { accept: "application/json", "content-type": "application/json" } as const
 
@@ -313,9 +319,11 @@ export class GatewayTransport extends Context.Service<
       body: string | undefined
     ): Effect.Effect<Reply, GatewayError> =>
       Effect.useSpan(endpoint.method, c.attemptSpanOptions, (span) => {
-        if (span.sampled && span._tag === "Span") {
+        if (propagate) {
           // W3C and B3 trace context, as Effect's HttpClient sends them.
+          const parent = span.parent._tag === "Some" ? `-${span.parent.value.spanId}` : ""
           headers.traceparent = `00-${span.traceId.padStart(32, "0")}-${span.spanId}-${span.sampled ? "01" : "00"}`
+          headers.b3 = `${span.traceId}-${span.spanId}-${span.sampled ? "1" : "0"}${parent}`
         }
         return Effect.flatMap(
           exchange(dispatcher, {
