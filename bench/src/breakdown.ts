@@ -58,10 +58,10 @@ const measure = async (variants: Record<string, () => Promise<unknown>>, n: numb
 }
 
 const sim = await startSimulator()
-const agent = new Agent({ connections: 32, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 })
+const agent = new Agent({ connections: 64, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 })
 const sdk = ManagedRuntime.make(ProjectX.layer(sdkOptions(sim.url)))
 const effectHttp = ManagedRuntime.make(
-  NodeHttpClient.layerUndiciOptions({ connections: 32, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 })
+  NodeHttpClient.layerUndiciOptions({ connections: 64, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 })
 )
 try {
   const origin = new URL(sim.url).origin
