@@ -5,7 +5,8 @@
 // 1. Accounts.search layer by layer over the simulator (child process): raw undici, Effect's HttpClient
 //    alone, + two Effect.timeoutOption (as GatewayTransport does), GatewayClient.call, Accounts.search.
 //    Wall and CPU (process.cpuUsage, all threads) per request; medians of 3 rounds.
-// 2. The same SDK pipeline over an in-memory HttpClient (no network), to show its own CPU cost.
+// 2. The same SDK pipeline over an in-memory HttpClient (no network), to show its own CPU cost; 2b. the
+//    production path (undici dispatched directly) over a fake pool that answers on the next turn.
 // 3. The steps of a 20,000-bar response: TextDecoder, JSON.parse, decodeBarColumns, parseTimestamp,
 //    Bars.toTable.
 import { NodeHttpClient } from "@effect/platform-node"
@@ -15,6 +16,11 @@ import { Simulator } from "@projectx-effect/simulator"
 import { Effect, Layer, ManagedRuntime, Schema } from "effect"
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "effect/http"
 import { Agent } from "undici"
+import {
+  type DispatchHandler,
+  type DispatchOptions,
+  UndiciPool
+} from "../../packages/sdk/src/client/internal/undiciExchange.ts"
 import { startSimulator } from "./sim.ts"
 import { summarize } from "./stats.ts"
 
@@ -52,10 +58,10 @@ const measure = async (variants: Record<string, () => Promise<unknown>>, n: numb
 }
 
 const sim = await startSimulator()
-const agent = new Agent({ connections: 32, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 })
+const agent = new Agent({ connections: 64, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 })
 const sdk = ManagedRuntime.make(ProjectX.layer(sdkOptions(sim.url)))
 const effectHttp = ManagedRuntime.make(
-  NodeHttpClient.layerUndiciOptions({ connections: 32, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 })
+  NodeHttpClient.layerUndiciOptions({ connections: 64, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 })
 )
 try {
   const origin = new URL(sim.url).origin
@@ -167,6 +173,67 @@ try {
     )
   } finally {
     await memory.dispose()
+  }
+
+  // 2b. The production path (the transport dispatching on an undici pool) over a pool that answers on the
+  // next turn of the event loop: everything an SDK call costs except undici and the network.
+  const loginBytes = new TextEncoder().encode(loginText)
+  const accountsBytes = new TextEncoder().encode(accountsText)
+  const date = new Date().toUTCString()
+  const instantPool = {
+    dispatch: (options: DispatchOptions, handler: DispatchHandler) => {
+      const reply = options.path.endsWith(Endpoints.loginKey.path) ? loginBytes : accountsBytes
+      const controller = { abort: () => {} }
+      handler.onRequestStart(controller, undefined)
+      setImmediate(() => {
+        const headers = { "content-type": "application/json", "content-length": String(reply.length), date }
+        handler.onResponseStart(controller, 200, headers)
+        handler.onResponseData(controller, reply)
+        handler.onResponseEnd(controller, {})
+      })
+      return true
+    }
+  }
+  const pooled = ManagedRuntime.make(
+    ProjectX.layerWithoutHttp(sdkOptions("http://127.0.0.1:9")).pipe(
+      Layer.provide(Layer.mergeAll(Layer.succeed(UndiciPool, instantPool), Layer.succeed(HttpClient.HttpClient, mock)))
+    )
+  )
+  try {
+    const pooledAccounts = await pooled.runPromise(Effect.service(Accounts.Accounts))
+    const M = 10_000
+    const tick = () =>
+      new Promise<void>((resolve) => {
+        let i = 0
+        const next = () => (++i >= M ? resolve() : setImmediate(next))
+        setImmediate(next)
+      })
+    console.log(`2b. Instant fake undici pool (the production path minus undici and I/O), ${M} calls × 3 rounds:`)
+    await measure(
+      {
+        "setImmediate alone (the fake's turn)": tick,
+        "SDK Accounts.search over it": () =>
+          pooled.runPromise(
+            Effect.gen(function* () {
+              for (let i = 0; i < M; i++) yield* pooledAccounts.search()
+            })
+          ),
+        "… 32 in flight": () =>
+          pooled.runPromise(
+            Effect.forEach(
+              Array.from({ length: 32 }),
+              () =>
+                Effect.gen(function* () {
+                  for (let i = 0; i < M / 32; i++) yield* pooledAccounts.search()
+                }),
+              { concurrency: 32, discard: true }
+            )
+          )
+      },
+      M
+    )
+  } finally {
+    await pooled.dispose()
   }
 
   // 3. The steps of one 20,000-bar response.

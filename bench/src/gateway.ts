@@ -58,8 +58,8 @@ const barsWindow = () => {
 }
 
 const makeRaw = (url: string) => {
-  // The same pool shape as ProjectX.layerHttp (an undici Agent, 32 connections, keep-alive).
-  const agent = new Agent({ connections: 32, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 })
+  // The same pool shape as ProjectX.layerHttp (an undici Agent, 64 connections, keep-alive).
+  const agent = new Agent({ connections: 64, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 })
   const origin = new URL(url).origin
   const post = async (path: string, body: string, token?: string): Promise<{ json: unknown; bytes: number }> => {
     const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" }
@@ -86,7 +86,7 @@ export const runGateway = async (url: string, sizes: Sizes, log: (line: string) 
   const sdk = ManagedRuntime.make(ProjectX.layer({ ...options, cache: false }))
   // Context for the Accounts figure: Effect's own HttpClient over an identical undici Agent, no SDK.
   const effectHttp = ManagedRuntime.make(
-    NodeHttpClient.layerUndiciOptions({ connections: 32, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 })
+    NodeHttpClient.layerUndiciOptions({ connections: 64, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 })
   )
   const cached = ManagedRuntime.make(ProjectX.layer({ ...options, cache: { maxBytes: 256 * 1024 * 1024 } }))
   try {

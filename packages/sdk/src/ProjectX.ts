@@ -157,7 +157,10 @@ export const layerServices = (
   return Health.layer.pipe(Layer.provideMerge(market))
 }
 
-/** The keep-alive undici pool, sized from the settings; also exposes its dispatcher to `Health`. */
+/**
+ * The keep-alive undici pool, sized from the settings; also exposes its dispatcher to `Health`, and to the
+ * transport, which dispatches on it directly (`UndiciPool`) rather than through `HttpClient`.
+ */
 export const layerHttp: Layer.Layer<HttpClient.HttpClient | NodeHttpClient.Dispatcher, never, ProjectXConfig> =
   stackLayerHttp
 

@@ -14,6 +14,9 @@ import { type CallOptions, GatewayTransport, type TransportStats } from "./inter
 export type { BodyDecoder, CallOptions, Decoder, TransportStats } from "./internal/GatewayTransport.ts"
 export { decodeReason, parseRetryAfter } from "./internal/interpret.ts"
 
+const isUnauthorized = (e: GatewayError | ValidationError): e is GatewayError =>
+  e._tag === "GatewayError" && e.reason._tag === "Unauthorized"
+
 export class GatewayClient extends Context.Service<
   GatewayClient,
   {
@@ -43,33 +46,30 @@ export class GatewayClient extends Context.Service<
       options: CallOptions<A> = {}
     ): Effect.Effect<A, GatewayError | ValidationError> => {
       if (!endpoint.authenticated) return transport.send(endpoint, request, options)
-      return Effect.gen(function* () {
-        const token = yield* auth.token
-        return yield* transport.send(endpoint, request, { ...options, token }).pipe(
-          Effect.catchIf(
-            (e): e is GatewayError => e._tag === "GatewayError" && e.reason._tag === "Unauthorized",
-            () =>
-              Effect.gen(function* () {
-                yield* Effect.logDebug(`${endpoint.name}: 401, refreshing the session and retrying once`)
-                yield* auth.invalidate(token)
-                const fresh = yield* auth.token
-                return yield* transport.send(endpoint, request, { ...options, token: fresh }).pipe(
-                  Effect.mapError((e) =>
-                    e._tag === "GatewayError" && e.reason._tag === "Unauthorized"
-                      ? new GatewayError({
-                          operation: endpoint.name,
-                          reason: Unauthorized.make({
-                            message:
-                              "the Gateway refused a freshly issued token twice; the session may have been ended elsewhere (one session per device) — log in again"
-                          })
+      return Effect.flatMap(auth.token, (token) =>
+        transport.send(endpoint, request, { ...options, token }).pipe(
+          Effect.catchIf(isUnauthorized, () =>
+            Effect.gen(function* () {
+              yield* Effect.logDebug(`${endpoint.name}: 401, refreshing the session and retrying once`)
+              yield* auth.invalidate(token)
+              const fresh = yield* auth.token
+              return yield* transport.send(endpoint, request, { ...options, token: fresh }).pipe(
+                Effect.mapError((e) =>
+                  isUnauthorized(e)
+                    ? new GatewayError({
+                        operation: endpoint.name,
+                        reason: Unauthorized.make({
+                          message:
+                            "the Gateway refused a freshly issued token twice; the session may have been ended elsewhere (one session per device) — log in again"
                         })
-                      : e
-                  )
+                      })
+                    : e
                 )
-              })
+              )
+            })
           )
         )
-      })
+      )
     }
     return GatewayClient.of({
       call,

@@ -346,7 +346,9 @@ const resolve = Effect.fnUntraced(function* (options: ProjectXOptions, names: Na
     DAY,
     `a pause from breaker.openDuration (${Duration.toMillis(openDuration)} ms) to 1 day`
   )
-  const connections = yield* intIn("options.pool.connections", options.pool?.connections, 32, 1, 1024)
+  // 64 sockets at most: each bucket may keep half the pool in flight (GatewayTransport), so 32 general
+  // calls run at once instead of 16 queueing behind the other 16. Sockets open only when calls need them.
+  const connections = yield* intIn("options.pool.connections", options.pool?.connections, 64, 1, 1024)
   const keepAliveTimeout = yield* durationIn(
     "options.pool.keepAliveTimeout",
     options.pool?.keepAliveTimeout,

@@ -3,8 +3,12 @@
  * contract says it is safe; 429 everywhere, since a 429 was not executed) → HTTP attempt with one deadline
  * → `interpret` (status, envelope, the endpoint's error code by name) → Schema decode, with one span per
  * call. The body is read under a size cap, and the `Date` header of every reply keeps an estimate of the
- * Gateway's clock (order lookups search around the Gateway's time, not ours). Internal: `GatewayClient` is the public way in, adding the token and the 401 recovery; `Auth` uses
- * this directly because logging in cannot wait for a session.
+ * Gateway's clock (order lookups search around the Gateway's time, not ours). With the pool
+ * `ProjectX.layerHttp` built the attempt is one undici `dispatch` (undiciExchange.ts: Effect's HttpClient
+ * cost more CPU per call than the rest of the pipeline); with any other `HttpClient` it goes through that.
+ * Everything per endpoint (codecs, spans, breaker and metric wrappers) is built once, on its first call.
+ * Internal: `GatewayClient` is the public way in, adding the token and the 401 recovery; `Auth` uses this
+ * directly because logging in cannot wait for a session.
  */
 import type { AnyEndpoint, RequestOf, ResponseOf } from "@projectx-effect/gateway"
 import * as Clock from "effect/Clock"
@@ -30,6 +34,7 @@ import { GatewayError, type Reason, Timeout, TooLarge, Transport, ValidationErro
 import { ProjectXConfig } from "../ProjectXConfig.ts"
 import { RateLimiter } from "../RateLimiter.ts"
 import { classifyStatus, decodeReason, issuePath, onAccepted, readBody, shouldRetry } from "./interpret.ts"
+import { type Dispatcher, decodeChunks, exchange, UndiciPool } from "./undiciExchange.ts"
 
 /** Turns a parsed JSON body into the call's result, or a reason it is not acceptable. */
 export type Decoder<A> = (json: unknown) => Effect.Effect<A, Reason>
@@ -80,42 +85,20 @@ const notSentCodes = new Set([
   "ERR_INVALID_URL"
 ])
 
+/** A reply as the pipeline reads it, whichever way it came. */
+interface Reply {
+  readonly status: number
+  readonly headers: Record<string, string | undefined>
+  readonly text: string
+}
+
 /** The Gateway's clock as seen through `Date` headers: its time minus ours, once a reply carried one. */
 export interface ServerClock {
   readonly offsetMs: number | undefined
 }
 
-/** Concatenates body chunks without Node's Buffer. */
-const concatBytes = (chunks: ReadonlyArray<Uint8Array>, size: number): Uint8Array => {
-  const out = new Uint8Array(size)
-  let at = 0
-  for (const chunk of chunks) {
-    out.set(chunk, at)
-    at += chunk.length
-  }
-  return out
-}
-
-/** Frees a buffer that is ours alone now rather than at a later GC (ES2024 `ArrayBuffer.prototype.transfer`). */
-const release = (buffer: ArrayBufferLike): void => {
-  ;(buffer as { transfer?: (length: number) => unknown }).transfer?.(0)
-}
-
-/** Replies at least this long are read by `decodeOnce` rather than the HTTP client's `text`. */
+/** Replies at least this long are read chunk by chunk on the HttpClient path, not through its `text`. */
 const LARGE_BODY_BYTES = 256 * 1024
-
-const utf8 = new TextDecoder()
-
-/**
- * The chunks as text, through one buffer of their size that is released as soon as it is decoded (it is
- * ours alone): a large reply's bytes do not wait for a GC that a process with a quiet heap may not run.
- */
-const decodeOnce = (chunks: ReadonlyArray<Uint8Array>, size: number): string => {
-  const bytes = concatBytes(chunks, size)
-  const text = utf8.decode(bytes)
-  release(bytes.buffer)
-  return text
-}
 
 const schemaDecoder = <A>(schema: Schema.Top): Decoder<A> => {
   const decode = Schema.decodeUnknownEffect(schema as unknown as Schema.Codec<A, unknown>)
@@ -160,22 +143,35 @@ export class GatewayTransport extends Context.Service<
       general: yield* Semaphore.make(Math.max(1, Math.ceil(config.pool.connections / 2)))
     }
 
+    // With the pool ProjectX.layerHttp built, requests go to undici directly (undiciExchange.ts).
+    const pool = Option.getOrUndefined(yield* Effect.serviceOption(UndiciPool))
+    // Trace headers on outgoing requests unless the application turned them off for its HTTP clients.
+    const propagate = yield* HttpClient.TracerPropagationEnabled
+    const api = config.urls.api.replace(/\/+$/, "")
+    const jsonHeaders = { accept: "application/json", "content-type": "application/json" } as const
+
     /** What is built once per endpoint rather than once per call. */
     interface Compiled {
       readonly encode: (request: unknown) => Effect.Effect<unknown, Schema.SchemaError>
       readonly decode: Decoder<unknown>
-      readonly group: string
       readonly spanName: string
       readonly spanOptions: Tracer.SpanOptionsNoTrace
+      readonly attemptSpanOptions: Tracer.SpanOptionsNoTrace
+      readonly origin: string
+      readonly path: string
+      readonly inFlight: Semaphore.Semaphore
+      readonly protect: <A>(effect: Effect.Effect<A, GatewayError>) => Effect.Effect<A, GatewayError>
+      readonly track: <A>(effect: Effect.Effect<A, GatewayError>) => Effect.Effect<A, GatewayError>
     }
     const compiled = new Map<AnyEndpoint, Compiled>()
     const compile = (endpoint: AnyEndpoint): Compiled => {
       let c = compiled.get(endpoint)
       if (c === undefined) {
+        const url = new URL(api + endpoint.path)
+        const port = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port)
         c = {
           encode: Schema.encodeUnknownEffect(endpoint.request as unknown as Schema.Codec<unknown, unknown>),
           decode: schemaDecoder(endpoint.response),
-          group: groupOf(endpoint.path),
           spanName: `ProjectX ${endpoint.name}`,
           spanOptions: {
             attributes: {
@@ -184,11 +180,58 @@ export class GatewayTransport extends Context.Service<
               "http.request.method": endpoint.method,
               "url.path": endpoint.path
             }
-          }
+          },
+          // The attributes Effect's HttpClient gives its client span (no query string, no headers).
+          attemptSpanOptions: {
+            kind: "client",
+            attributes: {
+              "http.request.method": endpoint.method,
+              "url.full": url.href,
+              "url.path": url.pathname,
+              "url.scheme": url.protocol.slice(0, -1),
+              "server.address": url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
+              "server.port": port
+            }
+          },
+          origin: url.origin,
+          path: url.pathname + url.search,
+          inFlight: inFlight[endpoint.bucket],
+          protect: breaker.protect(groupOf(endpoint.path), endpoint.name),
+          track: Metrics.trackRequest(endpoint.name)
         }
         compiled.set(endpoint, c)
       }
       return c
+    }
+
+    const failWith = (endpoint: AnyEndpoint, reason: Reason) =>
+      Effect.fail(new GatewayError({ operation: endpoint.name, reason }))
+
+    /** Only a refusal (4xx other than 408) is definite; any other reply may follow an execution. */
+    const tooLargeReason = (endpoint: AnyEndpoint, status: number): Reason => {
+      const reason = TooLarge.make({ limitBytes: maxBytes })
+      return status >= 400 && status < 500 && status !== 408 ? reason : onAccepted(endpoint, reason)
+    }
+
+    const transportReason = (code: string | undefined, name: string, message: string): Reason =>
+      Transport.make({
+        message: `${code ?? name}: ${redactString(message)}`,
+        sent: code === undefined || !notSentCodes.has(code)
+      })
+
+    /**
+     * The Gateway's clock, from the reply's `Date` (whole seconds: the middle of that second). The header
+     * changes once a second: replies within that second add nothing to the estimate, so they cost nothing.
+     */
+    const observeDate = (headers: Record<string, string | undefined>): Effect.Effect<void> | undefined => {
+      const date = headers.date
+      if (date === undefined || date === clock.lastDate) return undefined
+      clock.lastDate = date
+      const at = Date.parse(date)
+      if (!Number.isFinite(at)) return undefined
+      return Effect.map(Clock.currentTimeMillis, (now) => {
+        clock.offsetMs = at + 500 - now
+      })
     }
 
     // The span's call-site stack would be `send` itself on every call: not worth a `new Error()` per call.
@@ -209,165 +252,238 @@ export class GatewayTransport extends Context.Service<
       })
     )
 
+    /** The HttpClient path (a caller's own client, the unit tests' fakes): the body as text under the cap. */
+    const readText = (endpoint: AnyEndpoint, response: HttpClientResponse.HttpClientResponse) => {
+      const declared = Number(response.headers["content-length"] ?? Number.NaN)
+      // A large reply (20,000 bars are 1.8 MB) is read chunk by chunk, not through `text`, whose Blob and
+      // ArrayBuffer copies leave 3 × its size in ArrayBuffers that no GC frees before the next calls.
+      if (Number.isFinite(declared) && declared <= maxBytes && declared < LARGE_BODY_BYTES) return response.text
+      const tooLarge = Effect.suspend(() => failWith(endpoint, tooLargeReason(endpoint, response.status)))
+      if (Number.isFinite(declared) && declared > maxBytes) {
+        return response.stream.pipe(Stream.take(1), Stream.runDrain, Effect.ignore, Effect.andThen(tooLarge))
+      }
+      return Effect.suspend(() => {
+        const chunks: Array<Uint8Array> = []
+        let size = 0
+        return response.stream.pipe(
+          Stream.runForEach((chunk) => {
+            size += chunk.length
+            if (size > maxBytes) return tooLarge
+            chunks.push(chunk)
+            return Effect.void
+          }),
+          Effect.map(() => decodeChunks(chunks, size))
+        )
+      })
+    }
+
+    const httpClientExchange = (endpoint: AnyEndpoint, base: HttpClientRequest.HttpClientRequest) =>
+      http.execute(base).pipe(
+        Effect.flatMap((response) =>
+          Effect.map(
+            readText(endpoint, response),
+            (text): Reply => ({
+              status: response.status,
+              headers: response.headers,
+              text
+            })
+          )
+        ),
+        // One deadline for the whole exchange: headers and body.
+        Effect.timeoutOption(config.requestTimeout),
+        Effect.catchTag("HttpClientError", (error) => {
+          const code = findCode(error.reason) ?? findCode((error.reason as { cause?: unknown }).cause)
+          return failWith(endpoint, transportReason(code, error.reason._tag, error.reason.message))
+        }),
+        Effect.flatMap(
+          Option.match({
+            onNone: () => failWith(endpoint, Timeout.make({ timeoutMs })),
+            onSome: (reply) => Effect.succeed(reply)
+          })
+        )
+      )
+
+    /** The pool path: one `dispatch` under a client span named like Effect's (the method), with its attributes. */
+    const poolExchange = (
+      dispatcher: Dispatcher,
+      endpoint: AnyEndpoint,
+      c: Compiled,
+      headers: Record<string, string>,
+      body: string | undefined
+    ): Effect.Effect<Reply, GatewayError> =>
+      Effect.useSpan(endpoint.method, c.attemptSpanOptions, (span) => {
+        if (propagate) {
+          // W3C and B3 trace context, as Effect's HttpClient sends them.
+          const parent = span.parent._tag === "Some" ? `-${span.parent.value.spanId}` : ""
+          headers.traceparent = `00-${span.traceId.padStart(32, "0")}-${span.spanId}-${span.sampled ? "01" : "00"}`
+          headers.b3 = `${span.traceId}-${span.spanId}-${span.sampled ? "1" : "0"}${parent}`
+        }
+        return Effect.flatMap(
+          exchange(dispatcher, {
+            origin: c.origin,
+            path: c.path,
+            method: endpoint.method,
+            headers,
+            body,
+            timeoutMs,
+            maxBytes
+          }),
+          (outcome): Effect.Effect<Reply, GatewayError> => {
+            switch (outcome._tag) {
+              case "Reply": {
+                span.attribute("http.response.status_code", outcome.status)
+                if (outcome.status >= 400) span.attribute("error.type", String(outcome.status))
+                return Effect.succeed(outcome)
+              }
+              case "TooLarge":
+                return failWith(endpoint, tooLargeReason(endpoint, outcome.status))
+              case "Timeout":
+                return failWith(endpoint, Timeout.make({ timeoutMs }))
+              case "Error": {
+                const code = findCode(outcome.error)
+                return failWith(endpoint, transportReason(code, outcome.error.name, outcome.error.message))
+              }
+            }
+          }
+        )
+      })
+
+    /** What a reply means: the status line, the envelope, the payload's Schema (interpret.ts). */
+    const interpretReply = <A>(
+      endpoint: AnyEndpoint,
+      reply: Reply,
+      decodePayload: Decoder<A>,
+      decodeText: BodyDecoder<A> | undefined
+    ): Effect.Effect<A, GatewayError> => {
+      const { status, headers, text } = reply
+      const date = observeDate(headers)
+      const annotated =
+        date === undefined
+          ? Effect.annotateCurrentSpan("http.response.status_code", status)
+          : Effect.andThen(date, Effect.annotateCurrentSpan("http.response.status_code", status))
+      if (status < 200 || status >= 300) {
+        return Effect.andThen(
+          annotated,
+          Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            const failed = classifyStatus(status, headers, text, now)!
+            if (failed._tag !== "RateLimited") return failWith(endpoint, failed)
+            counters.rateLimited++
+            return Metrics.recordRateLimited({ endpoint: endpoint.name, bucket: endpoint.bucket }).pipe(
+              Effect.andThen(limiter.penalize(endpoint.bucket, Duration.millis(failed.retryAfterMs))),
+              Effect.andThen(failWith(endpoint, failed))
+            )
+          })
+        )
+      }
+      // Past the status line the Gateway has accepted the request: what cannot be read is ambiguous on an
+      // endpoint that is not retry-safe (`onAccepted`).
+      const failAccepted = (reason: Reason) => failWith(endpoint, onAccepted(endpoint, reason))
+      let decoded: Effect.Effect<A, GatewayError> | undefined
+      if (decodeText !== undefined) {
+        const direct = decodeText(text)
+        if (direct !== undefined) decoded = Effect.catch(direct, failAccepted)
+      }
+      if (decoded === undefined) {
+        const body = readBody(endpoint, text)
+        decoded = Result.isFailure(body)
+          ? failWith(endpoint, body.failure)
+          : Effect.catch(decodePayload(body.success), failAccepted)
+      }
+      return Effect.andThen(annotated, decoded)
+    }
+
     const send = <E extends AnyEndpoint, A = ResponseOf<E>>(
       endpoint: E,
       request: RequestOf<E>,
       options: SendOptions<A> = {}
     ): Effect.Effect<A, GatewayError | ValidationError> => {
-      const { encode, decode, group, spanName, spanOptions } = compile(endpoint)
-      const fail = (reason: Reason) => Effect.fail(new GatewayError({ operation: endpoint.name, reason }))
-      // Only a shared (Redis) store can fail; nothing was sent then.
-      const limiterFailure = (error: { readonly message: string }) =>
-        fail(Transport.make({ message: `rate limiter store: ${error.message}`, sent: false }))
-      const decodePayload = (options.decode ?? decode) as Decoder<A>
+      const c = compile(endpoint)
+      const decodePayload = (options.decode ?? c.decode) as Decoder<A>
       const decodeText = options.decodeText
+      const token = endpoint.authenticated && options.token !== undefined ? Redacted.value(options.token) : undefined
       let attempts = 0
       const failedWith: Array<string> = []
 
-      /**
-       * The body as text, at most `maxBytes`: a declared length is checked before reading, an undeclared
-       * one while streaming. Past the cap the body stream is closed, which destroys the connection.
-       */
-      const readText = (response: HttpClientResponse.HttpClientResponse) => {
-        const declared = Number(response.headers["content-length"] ?? Number.NaN)
-        // A large reply (20,000 bars are 1.8 MB) is read chunk by chunk, not through `text`, whose Blob and
-        // ArrayBuffer copies leave 3 × its size in ArrayBuffers that no GC frees before the next calls.
-        if (Number.isFinite(declared) && declared <= maxBytes && declared < LARGE_BODY_BYTES) return response.text
-        const { status } = response
-        const reason = TooLarge.make({ limitBytes: maxBytes })
-        // Only a refusal (4xx other than 408) is definite; any other reply may follow an execution.
-        const tooLarge = fail(status >= 400 && status < 500 && status !== 408 ? reason : onAccepted(endpoint, reason))
-        if (Number.isFinite(declared) && declared > maxBytes) {
-          return response.stream.pipe(Stream.take(1), Stream.runDrain, Effect.ignore, Effect.andThen(tooLarge))
+      const call = (body: string | undefined): Effect.Effect<A, GatewayError> => {
+        let exchangeOnce: Effect.Effect<Reply, GatewayError>
+        if (pool !== undefined) {
+          exchangeOnce = Effect.suspend(() => {
+            attempts++
+            counters.attempts++
+            // Fresh per attempt: the attempt's span adds its own trace context.
+            const headers: Record<string, string> =
+              body === undefined ? { accept: "application/json" } : { ...jsonHeaders }
+            if (token !== undefined) headers.authorization = `Bearer ${token}`
+            return poolExchange(pool, endpoint, c, headers, body)
+          })
+        } else {
+          let base =
+            endpoint.method === "GET" ? HttpClientRequest.get(endpoint.path) : HttpClientRequest.post(endpoint.path)
+          if (body !== undefined) base = HttpClientRequest.bodyText(base, body, "application/json")
+          if (token !== undefined) base = HttpClientRequest.bearerToken(base, token)
+          exchangeOnce = Effect.suspend(() => {
+            attempts++
+            counters.attempts++
+            return httpClientExchange(endpoint, base)
+          })
         }
-        return Effect.suspend(() => {
-          const chunks: Array<Uint8Array> = []
-          let size = 0
-          return response.stream.pipe(
-            Stream.runForEach((chunk) => {
-              size += chunk.length
-              if (size > maxBytes) return tooLarge
-              chunks.push(chunk)
-              return Effect.void
-            }),
-            Effect.map(() => decodeOnce(chunks, size))
-          )
-        })
-      }
-
-      /** The Gateway's clock, from the reply's `Date` (whole seconds: the middle of that second). */
-      const observeDate = (headers: Record<string, string | undefined>) => {
-        const date = headers.date
-        // The header changes once a second: replies within that second add nothing to the estimate.
-        if (date === undefined || date === clock.lastDate) return Effect.void
-        clock.lastDate = date
-        const at = Date.parse(date)
-        if (!Number.isFinite(at)) return Effect.void
-        return Effect.map(Clock.currentTimeMillis, (now) => {
-          clock.offsetMs = at + 500 - now
-        })
-      }
-
-      const exchange = (base: HttpClientRequest.HttpClientRequest) =>
-        http.execute(base).pipe(
-          Effect.tap((response) => observeDate(response.headers)),
-          Effect.flatMap((response) =>
-            Effect.map(readText(response), (text) => ({ status: response.status, headers: response.headers, text }))
-          ),
-          // One deadline for the whole exchange: headers and body.
-          Effect.timeoutOption(config.requestTimeout),
-          Effect.catchTag("HttpClientError", (error) => {
-            const code = findCode(error.reason) ?? findCode((error.reason as { cause?: unknown }).cause)
-            const sent = code === undefined || !notSentCodes.has(code)
-            return fail(
-              Transport.make({ message: `${code ?? error.reason._tag}: ${redactString(error.reason.message)}`, sent })
-            )
-          }),
-          Effect.flatMap(Option.match({ onNone: () => fail(Timeout.make({ timeoutMs })), onSome: Effect.succeed }))
+        // The permit stays in the limiter's window until the exchange has ended (RateLimiter header).
+        const attempt = Effect.flatMap(
+          c.inFlight.withPermits(1)(limiter.withPermit(endpoint.bucket, exchangeOnce)),
+          (reply) => interpretReply(endpoint, reply, decodePayload, decodeText)
         )
-
-      const interpretReply = (status: number, headers: Record<string, string | undefined>, text: string) =>
-        Effect.gen(function* () {
-          yield* Effect.annotateCurrentSpan("http.response.status_code", status)
-          const failed = classifyStatus(status, headers, text, yield* Clock.currentTimeMillis)
-          if (failed !== undefined) {
-            if (failed._tag === "RateLimited") {
-              counters.rateLimited++
-              yield* Metrics.recordRateLimited({ endpoint: endpoint.name, bucket: endpoint.bucket })
-              yield* limiter
-                .penalize(endpoint.bucket, Duration.millis(failed.retryAfterMs))
-                .pipe(Effect.catch(limiterFailure))
+        return attempt.pipe(
+          Effect.retry({
+            schedule,
+            times: config.retry.times,
+            while: (error) => {
+              failedWith.push(error.reason._tag)
+              return shouldRetry(endpoint, error)
             }
-            return yield* fail(failed)
-          }
-          // Past the status line the Gateway has accepted the request: what cannot be read is ambiguous
-          // on an endpoint that is not retry-safe (`onAccepted`).
-          const failAccepted = (reason: Reason) => fail(onAccepted(endpoint, reason))
-          if (decodeText !== undefined) {
-            const direct = decodeText(text)
-            if (direct !== undefined) return yield* direct.pipe(Effect.catch(failAccepted))
-          }
-          const body = readBody(endpoint, text)
-          if (Result.isFailure(body)) return yield* fail(body.failure)
-          return yield* decodePayload(body.success).pipe(Effect.catch(failAccepted))
-        })
+          }),
+          c.protect,
+          c.track
+        )
+      }
 
-      return Effect.gen(function* () {
-        counters.requests++
-        let base =
-          endpoint.method === "GET" ? HttpClientRequest.get(endpoint.path) : HttpClientRequest.post(endpoint.path)
-        if (endpoint.hasBody) {
-          const encoded = yield* encode(request).pipe(
+      let run: Effect.Effect<A, GatewayError | ValidationError>
+      if (endpoint.hasBody) {
+        run = Effect.flatMap(
+          c.encode(request).pipe(
             Effect.mapError((error) => {
               const { path, message } = issuePath(error.issue)
               return new ValidationError({ operation: endpoint.name, field: path || "request", allowed: message })
             })
-          )
-          base = HttpClientRequest.bodyText(base, JSON.stringify(encoded), "application/json")
-        }
-        if (endpoint.authenticated && options.token !== undefined) {
-          base = HttpClientRequest.bearerToken(base, Redacted.value(options.token))
-        }
-        const attempt = Effect.gen(function* () {
-          const { status, headers, text } = yield* inFlight[endpoint.bucket].withPermits(1)(
-            // The permit stays in the limiter's window until the exchange has ended (RateLimiter header).
-            limiter.withPermit(
-              endpoint.bucket,
-              Effect.suspend(() => {
-                attempts++
-                counters.attempts++
-                return exchange(base)
-              })
-            )
-          )
-          return yield* interpretReply(status, headers, text)
-        }).pipe(
-          Effect.tapError((error) =>
-            Effect.sync(() => failedWith.push(error._tag === "GatewayError" ? error.reason._tag : error._tag))
-          )
+          ),
+          (encoded) => call(JSON.stringify(encoded))
         )
-
-        return yield* attempt.pipe(
-          Effect.retry({ schedule, times: config.retry.times, while: (error) => shouldRetry(endpoint, error) }),
-          breaker.protect(group, endpoint.name),
-          Metrics.trackRequest(endpoint.name),
-          Effect.tapError((error) =>
-            Effect.sync(() => {
+      } else {
+        run = call(undefined)
+      }
+      return Effect.suspend(() => {
+        counters.requests++
+        return run
+      }).pipe(
+        Effect.onExit((exit) => {
+          if (exit._tag === "Failure") {
+            const error = exit.cause.reasons.find((r) => r._tag === "Fail")?.error
+            if (error !== undefined) {
               const key = error._tag === "GatewayError" ? error.reason._tag : error._tag
               counters.failures[key] = (counters.failures[key] ?? 0) + 1
-            })
-          ),
-          Effect.ensuring(
-            Effect.suspend(() => {
-              if (attempts > 1) counters.retries += attempts - 1
-              return Effect.annotateCurrentSpan({
-                "projectx.attempts": attempts,
-                ...(attempts > 1 ? { "projectx.retry.reasons": failedWith.slice(0, attempts - 1).join(",") } : {})
-              })
-            })
+            }
+          }
+          if (attempts > 1) counters.retries += attempts - 1
+          return Effect.annotateCurrentSpan(
+            attempts > 1
+              ? {
+                  "projectx.attempts": attempts,
+                  "projectx.retry.reasons": failedWith.slice(0, attempts - 1).join(",")
+                }
+              : { "projectx.attempts": attempts }
           )
-        )
-      }).pipe(Effect.withSpan(spanName, spanOptions, noStackTrace))
+        }),
+        Effect.withSpan(c.spanName, c.spanOptions, noStackTrace)
+      )
     }
 
     return GatewayTransport.of({

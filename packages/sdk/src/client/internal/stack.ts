@@ -19,6 +19,7 @@ import { ProjectXConfig } from "../ProjectXConfig.ts"
 import { RateLimiter } from "../RateLimiter.ts"
 import { layerRedis, type RedisBytes, type SharedOptions, SharedStatus, validate as validateShared } from "../Shared.ts"
 import { GatewayTransport } from "./GatewayTransport.ts"
+import { UndiciPool } from "./undiciExchange.ts"
 
 /** The budget's, the session's and the cache's name in Redis: one per Gateway and user. */
 export const scopeOf = (config: ProjectXConfig["Service"]) => `${config.urls.api}|${config.username}`
@@ -79,9 +80,13 @@ export const clientLayer = (session: Layer.Layer<SessionStore, ConfigurationErro
     Layer.provide(GatewayTransport.layer)
   )
 
-/** The keep-alive undici pool, sized from the settings; also exposes its dispatcher to `Health`. */
+/**
+ * The keep-alive undici pool, sized from the settings; also exposes its dispatcher to `Health`, and to the
+ * transport, which dispatches on it directly (`UndiciPool`) rather than through `HttpClient`.
+ */
 export const layerHttp: Layer.Layer<HttpClient.HttpClient | NodeHttpClient.Dispatcher, never, ProjectXConfig> =
-  NodeHttpClient.layerUndiciNoDispatcher.pipe(
+  Layer.effect(UndiciPool, Effect.map(Effect.service(NodeHttpClient.Dispatcher), UndiciPool.of)).pipe(
+    Layer.provideMerge(NodeHttpClient.layerUndiciNoDispatcher),
     Layer.provideMerge(
       Layer.unwrap(
         ProjectXConfig.useSync((config) =>
