@@ -9,20 +9,12 @@ import * as Layer from "effect/Layer"
 import * as Effect from "effect/Effect"
 import type { HttpClient } from "effect/http"
 import { Accounts } from "./trading/Accounts.ts"
-import { type Auth, SessionStore } from "./client/Auth.ts"
+import type { Auth } from "./client/Auth.ts"
 import * as BarCacheModule from "./market/BarCache.ts"
-import { CircuitBreaker } from "./client/CircuitBreaker.ts"
+import type { CircuitBreaker } from "./client/CircuitBreaker.ts"
 import type { ConfigurationError } from "./client/Errors.ts"
 import type { GatewayClient } from "./client/GatewayClient.ts"
-import {
-  clientLayer,
-  layerHttp as stackLayerHttp,
-  localRateLimiter,
-  redisLayer,
-  sessionLayer,
-  sharedFromConfig,
-  sharedRateLimiter
-} from "./client/internal/stack.ts"
+import { clientLayer, infraFor, layerHttp as stackLayerHttp, sharedFromConfig } from "./client/internal/stack.ts"
 import { Health } from "./observability/Health.ts"
 import { Instruments, type InstrumentsOptions } from "./market/Instruments.ts"
 import { MarketData } from "./market/MarketData.ts"
@@ -107,40 +99,14 @@ const sharedBarCache = (
   )
 }
 
-type Infra = RateLimiter | CircuitBreaker | BarCacheModule.BarCache | SharedStatus
-
-/**
- * The limiter, breaker, bar cache and shared status, and the session store Auth keeps its token in. Without
- * `shared` everything is in this process and no Redis exists; with it, one Redis connection serves them all
- * (the same layer value in both places is built once per `ProjectX.layer`).
- */
-const infraLayers = (
-  options: LayerOptions
-): {
-  readonly infra: Layer.Layer<Infra, ConfigurationError, ProjectXConfig>
-  readonly session: Layer.Layer<SessionStore, ConfigurationError, ProjectXConfig>
-} => {
-  const shared = options.shared
-  if (shared === undefined) {
-    return {
-      infra: Layer.mergeAll(localRateLimiter, CircuitBreaker.layer, localBarCache(options), SharedStatus.layerOff),
-      session: SessionStore.layerMemory
-    }
-  }
-  const redis = redisLayer(shared)
-  const session = sessionLayer(shared, redis)
-  const infra = Layer.mergeAll(sharedRateLimiter(shared), CircuitBreaker.layer, sharedBarCache(options, shared)).pipe(
-    Layer.provideMerge(SharedStatus.layerOn),
-    Layer.provide(redis)
-  )
-  return { infra, session }
-}
-
 /** Every service, given `ProjectXConfig` and a platform `HttpClient`. */
 export const layerServices = (
   options: LayerOptions = {}
 ): Layer.Layer<Exclude<Services, ProjectXConfig>, ConfigurationError, ProjectXConfig | HttpClient.HttpClient> => {
-  const { infra, session } = infraLayers(options)
+  const { infra, session } = infraFor(options.shared, {
+    local: localBarCache(options),
+    shared: (shared) => sharedBarCache(options, shared)
+  })
   const client = clientLayer(session).pipe(Layer.provideMerge(infra))
   const lookups = Layer.mergeAll(Instruments.layer(options.instruments), Accounts.layer).pipe(
     Layer.provideMerge(client)

@@ -8,22 +8,14 @@ import type * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { HttpClient } from "effect/http"
-import { type Auth, SessionStore } from "./client/Auth.ts"
-import { CircuitBreaker } from "./client/CircuitBreaker.ts"
+import type { Auth } from "./client/Auth.ts"
+import type { CircuitBreaker } from "./client/CircuitBreaker.ts"
 import type { ConfigurationError } from "./client/Errors.ts"
 import type { GatewayClient } from "./client/GatewayClient.ts"
-import {
-  clientLayer,
-  layerHttp,
-  localRateLimiter,
-  redisLayer,
-  sessionLayer,
-  sharedFromConfig,
-  sharedRateLimiter
-} from "./client/internal/stack.ts"
+import { clientLayer, infraFor, layerHttp, sharedFromConfig } from "./client/internal/stack.ts"
 import { ProjectXConfig, type ProjectXOptions } from "./client/ProjectXConfig.ts"
 import type { RateLimiter } from "./client/RateLimiter.ts"
-import { type SharedOptions, SharedStatus } from "./client/Shared.ts"
+import type { SharedOptions } from "./client/Shared.ts"
 import { Instruments, type InstrumentsOptions } from "./market/Instruments.ts"
 import { Accounts } from "./trading/Accounts.ts"
 import { Orders, type OrdersOptions } from "./trading/Orders.ts"
@@ -51,27 +43,11 @@ export interface LayerOptions {
   readonly shared?: SharedOptions | undefined
 }
 
-/** The limiter, breaker and shared status, and the session store: in this process, or through one Redis. */
-const infraFor = (shared: SharedOptions | undefined) => {
-  if (shared === undefined) {
-    return {
-      infra: Layer.mergeAll(localRateLimiter, CircuitBreaker.layer, SharedStatus.layerOff),
-      session: SessionStore.layerMemory
-    }
-  }
-  const redis = redisLayer(shared)
-  const infra = Layer.mergeAll(sharedRateLimiter(shared), CircuitBreaker.layer).pipe(
-    Layer.provideMerge(SharedStatus.layerOn),
-    Layer.provide(redis)
-  )
-  return { infra, session: sessionLayer(shared, redis) }
-}
-
 /** The REST services, given `ProjectXConfig` and a platform `HttpClient`. */
 export const layerServices = (
   options: LayerOptions = {}
 ): Layer.Layer<Exclude<Services, ProjectXConfig>, ConfigurationError, ProjectXConfig | HttpClient.HttpClient> => {
-  const { infra, session } = infraFor(options.shared)
+  const { infra, session } = infraFor(options.shared, { local: Layer.empty, shared: () => Layer.empty })
   const client = clientLayer(session).pipe(Layer.provideMerge(infra))
   const lookups = Layer.mergeAll(Instruments.layer(options.instruments), Accounts.layer).pipe(
     Layer.provideMerge(client)

@@ -13,6 +13,7 @@ import * as Redacted from "effect/Redacted"
 import type { HttpClient } from "effect/http"
 import type * as Redis from "effect/persistence/Redis"
 import { Auth, SessionStore } from "../Auth.ts"
+import { CircuitBreaker } from "../CircuitBreaker.ts"
 import type { ConfigurationError } from "../Errors.ts"
 import { GatewayClient } from "../GatewayClient.ts"
 import { ProjectXConfig } from "../ProjectXConfig.ts"
@@ -110,3 +111,32 @@ export const sharedFromConfig = (explicit: SharedOptions | undefined): Effect.Ef
           Option.isSome(url) && Redacted.value(url.value).trim().length > 0 ? { redisUrl: url.value } : undefined
         )
       )
+
+/**
+ * The limiter, breaker and shared status (plus `extra`, e.g. the bar cache, in its local or shared form),
+ * and the session store Auth keeps its token in. Without `shared` everything is in this process and no
+ * Redis exists; with it, one Redis connection serves them all (the same layer value everywhere).
+ */
+export const infraFor = <A>(
+  shared: SharedOptions | undefined,
+  extra: {
+    readonly local: Layer.Layer<A>
+    readonly shared: (shared: SharedOptions) => Layer.Layer<A, never, RedisBytes | SharedStatus>
+  }
+): {
+  readonly infra: Layer.Layer<A | RateLimiter | CircuitBreaker | SharedStatus, ConfigurationError, ProjectXConfig>
+  readonly session: Layer.Layer<SessionStore, ConfigurationError, ProjectXConfig>
+} => {
+  if (shared === undefined) {
+    return {
+      infra: Layer.mergeAll(localRateLimiter, CircuitBreaker.layer, extra.local, SharedStatus.layerOff),
+      session: SessionStore.layerMemory
+    }
+  }
+  const redis = redisLayer(shared)
+  const infra = Layer.mergeAll(sharedRateLimiter(shared), CircuitBreaker.layer, extra.shared(shared)).pipe(
+    Layer.provideMerge(SharedStatus.layerOn),
+    Layer.provide(redis)
+  )
+  return { infra, session: sessionLayer(shared, redis) }
+}
