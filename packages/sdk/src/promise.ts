@@ -153,8 +153,9 @@ export class ProjectXClient implements AsyncDisposable {
     return new ProjectXClient(sdk, await sdk.fromEnv(overrides))
   }
 
+  /** Rejects with the SDK's typed errors; an abort or a dispose while pending is a `Cancelled`. */
   #run<A>(effect: Effect.Effect<A, unknown, ProjectX.Services>, options?: CallOptions): Promise<A> {
-    return this.#runtime.runPromise(effect, options?.signal === undefined ? undefined : { signal: options.signal })
+    return this.#sdk.runCall(this.#runtime, "ProjectXClient call", effect, options?.signal)
   }
 
   #iterate<A>(stream: Stream.Stream<A, unknown, ProjectX.Services>, signal?: AbortSignal): AsyncIterable<A> {

@@ -3,6 +3,7 @@
 // bracket's stop is cancelled from outside, a typed timeout, books and live bars, and disposal ending it all.
 import { describe, expect, it } from "@effect/vitest"
 import {
+  Cancelled,
   type GuardEvent,
   OrderStatus,
   OrderTimeout,
@@ -147,12 +148,16 @@ describe("order-and-position state from the Promise facade", () => {
 
       // Disposing the state ends its iterators and any wait still pending; the guard (its own state) runs on.
       const pending = far.terminal({ timeoutMs: 60_000 }).then(
-        () => "resolved",
-        () => "rejected"
+        () => undefined,
+        (error: unknown) => error
       )
       await state.dispose()
       await changes.done
-      expect(await pending).toBe("rejected")
+      // A typed rejection that says why: the wait was cancelled by the dispose, not by the order.
+      const cancelled = await pending
+      expect(cancelled).toBeInstanceOf(Cancelled)
+      expect(cancelled).toMatchObject({ _tag: "Cancelled", why: "disposed" })
+      expect((cancelled as Cancelled).message).toContain(`order ${far.customTag}: terminal`)
       const seenAfter = changes.seen.length
       const callsAfter = calls
       expect(callsAfter).toBeGreaterThan(1)

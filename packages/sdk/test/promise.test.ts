@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
-import { GatewayError, ProjectXClient } from "@projectx-effect/sdk/promise"
+import { Cancelled, GatewayError, ProjectXClient } from "@projectx-effect/sdk/promise"
 import { Simulator } from "@projectx-effect/simulator"
 
 const run = (file: string) =>
@@ -50,7 +50,9 @@ describe("the Promise facade", () => {
     const started = Date.now()
     const pending = client.accounts.search(undefined, { signal: controller.signal })
     setTimeout(() => controller.abort(), 50)
-    await expect(pending).rejects.toBeDefined()
+    const cancelled = await pending.catch((e: unknown) => e)
+    expect(cancelled).toBeInstanceOf(Cancelled)
+    expect(cancelled).toMatchObject({ _tag: "Cancelled", why: "aborted" })
     expect(Date.now() - started).toBeLessThan(4_000)
     await sim.clearFaults()
 

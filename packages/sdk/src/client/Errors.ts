@@ -241,3 +241,20 @@ export class OutcomeUnknown extends Schema.TaggedError<OutcomeUnknown>()("Outcom
     return true
   }
 }
+
+/**
+ * A Promise-facade call or wait that ended before its result because it was cancelled: `why` is "aborted"
+ * (its `AbortSignal`) or "disposed" (the client, or the state object it belongs to, was disposed while it
+ * was pending). Cancelling stops the wait, not the Gateway: an order placement cancelled mid-flight may
+ * still have been placed — look it up by its `customTag` (`orders.findByTag`) before placing again.
+ */
+export class Cancelled extends Schema.TaggedError<Cancelled>()("Cancelled", {
+  operation: Schema.String,
+  why: Schema.Literals(["aborted", "disposed"])
+}) {
+  override get message(): string {
+    return this.why === "aborted"
+      ? `${this.operation}: cancelled by its AbortSignal before it completed`
+      : `${this.operation}: cancelled because its client (or state object) was disposed before it completed`
+  }
+}

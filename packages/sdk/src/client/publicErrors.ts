@@ -5,6 +5,7 @@
 export {
   AccountNotFound,
   AmbiguousOrder,
+  Cancelled,
   ConfigurationError,
   ContractNotFound,
   GatewayError,

@@ -3,6 +3,7 @@
  * runtime pieces. `promise.ts` imports this module lazily so `import("@projectx-effect/sdk/promise")`
  * stays cheap (types, enums and error classes only) and the SDK loads when the first client starts.
  */
+import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -12,6 +13,7 @@ import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import { Cancelled } from "../client/Errors.ts"
 import type { ProjectXOptions } from "../client/ProjectXConfig.ts"
 import type * as Telemetry from "../observability/Telemetry.ts"
 import * as ProjectX from "../ProjectX.ts"
@@ -158,17 +160,41 @@ export const listen = <A>(
   }
 }
 
-/** Runs `effect` as a Promise that rejects (interrupted) when `closed` completes or `signal` aborts. */
+/**
+ * The Promise of a run's exit: its value, or its failure as the facade rejects with it — an interruption
+ * (the signal aborted, or the owner was disposed) as a typed `Cancelled` saying which, rather than Effect's
+ * bare "All fibers interrupted" error; any other failure as `runPromise` would reject (the squashed cause).
+ */
+const settle = <A>(
+  exit: Promise<Exit.Exit<A, unknown>>,
+  operation: string,
+  signal: AbortSignal | undefined
+): Promise<A> =>
+  exit.then((result) => {
+    if (Exit.isSuccess(result)) return result.value
+    if (Cause.hasInterruptsOnly(result.cause)) {
+      throw new Cancelled({ operation, why: signal?.aborted === true ? "aborted" : "disposed" })
+    }
+    throw Cause.squash(result.cause)
+  })
+
+/** Runs a client call; rejects with `Cancelled` when `signal` aborts it or the client is disposed. */
+export const runCall = <A>(
+  runtime: Runtime,
+  operation: string,
+  effect: Effect.Effect<A, unknown, ProjectX.Services>,
+  signal?: AbortSignal
+): Promise<A> =>
+  settle(runtime.runPromiseExit(effect, signal === undefined ? undefined : { signal }), operation, signal)
+
+/** Runs `effect` as a Promise that rejects with `Cancelled` when `closed` completes or `signal` aborts. */
 export const runUntil = <A>(
   runtime: Runtime,
+  operation: string,
   effect: Effect.Effect<A, unknown, ProjectX.Services>,
   closed: Effect.Effect<void>,
   signal?: AbortSignal
-): Promise<A> =>
-  runtime.runPromise(
-    Effect.raceFirst(effect, Effect.andThen(closed, Effect.interrupt)),
-    signal === undefined ? undefined : { signal }
-  )
+): Promise<A> => runCall(runtime, operation, Effect.raceFirst(effect, Effect.andThen(closed, Effect.interrupt)), signal)
 
 const start = async (layer: Layer.Layer<ProjectX.Services, unknown>): Promise<Runtime> => {
   const runtime = ManagedRuntime.make(layer)

@@ -96,6 +96,7 @@ interface Owner {
 
 /** Builds `make` in a fresh child of `parent`; the child is closed again if the build fails or aborts. */
 const build = async <A>(
+  operation: string,
   runtime: Runtime,
   parent: Scope.Scope,
   make: Effect.Effect<A, unknown, ProjectX.Services | Scope.Scope>,
@@ -104,7 +105,7 @@ const build = async <A>(
   const { scope, closed } = childScope(parent)
   const owner = { runtime, scope, closed }
   try {
-    const value = await runUntil(runtime, Scope.provide(scope)(make), closed, signal)
+    const value = await runUntil(runtime, operation, Scope.provide(scope)(make), closed, signal)
     return { owner, value }
   } catch (error) {
     await closeScope(scope)
@@ -113,17 +114,17 @@ const build = async <A>(
 }
 
 const handleOf = (owner: Owner, h: OrderHandle): TrackedOrderHandle => {
-  const wait = <A>(effect: (timeout: number) => Effect.Effect<A, unknown>, options: WaitOptions) =>
-    runUntil(owner.runtime, effect(options.timeoutMs), owner.closed, options.signal)
+  const wait = <A>(name: string, effect: (timeout: number) => Effect.Effect<A, unknown>, options: WaitOptions) =>
+    runUntil(owner.runtime, `order ${h.customTag}: ${name}`, effect(options.timeoutMs), owner.closed, options.signal)
   return {
     customTag: h.customTag,
     orderId: () => Effect.runSync(h.orderId),
     current: () => Effect.runSync(h.current),
     phase: () => Effect.runSync(h.phase),
     bracket: () => Effect.runSync(h.bracket),
-    terminal: (options) => wait(h.terminal, options),
-    filled: (options) => wait(h.filled, options),
-    bracketDone: (options) => wait(h.bracketDone, options)
+    terminal: (options) => wait("terminal", h.terminal, options),
+    filled: (options) => wait("filled", h.filled, options),
+    bracketDone: (options) => wait("bracketDone", h.bracketDone, options)
   }
 }
 
@@ -136,6 +137,7 @@ const guardOf = async (
   signal?: AbortSignal
 ): Promise<PositionGuard> => {
   const { owner: own, value } = await build(
+    "state.guard",
     owner.runtime,
     owner.scope,
     Effect.gen(function* () {
@@ -165,9 +167,11 @@ const accountOf = (owner: Owner, shape: TradingStateShape): AccountState => {
     changes: (options) => iterate(runtime, shape.changes, closed, options?.signal),
     on: (handler, options) => listen(runtime, shape.changes, closed, handler, options),
     divergences: () => Effect.runSync(shape.divergences),
-    resync: (options) => runUntil(runtime, shape.resync, closed, options?.signal),
+    resync: (options) => runUntil(runtime, "state.resync", shape.resync, closed, options?.signal),
     placeTracked: (input, options) =>
-      runUntil(runtime, shape.placeTracked(input), closed, options?.signal).then((h) => handleOf(owner, h)),
+      runUntil(runtime, "state.placeTracked", shape.placeTracked(input), closed, options?.signal).then((h) =>
+        handleOf(owner, h)
+      ),
     track: (customTag, orderId) => handleOf(owner, shape.track(customTag, orderId)),
     guard: (policy, options) => guardOf(self, shape, owner, policy, false, options?.signal),
     dispose,
@@ -184,7 +188,13 @@ export const openAccount = async (
   options: AccountStateOptions = {},
   signal?: AbortSignal
 ): Promise<AccountState> => {
-  const { owner, value } = await build(runtime, parent, TradingState.make({ ...options, accountId }), signal)
+  const { owner, value } = await build(
+    "state.account",
+    runtime,
+    parent,
+    TradingState.make({ ...options, accountId }),
+    signal
+  )
   return accountOf(owner, value)
 }
 
@@ -196,7 +206,7 @@ export const openGuard = async (
   policy: GuardPolicy | undefined,
   signal?: AbortSignal
 ): Promise<PositionGuard> => {
-  const { owner, value } = await build(runtime, parent, TradingState.make({ accountId }), signal)
+  const { owner, value } = await build("state.guard", runtime, parent, TradingState.make({ accountId }), signal)
   const state = accountOf(owner, value)
   try {
     return await guardOf(state, value, owner, policy, true, signal)
