@@ -1,14 +1,18 @@
 /**
  * The SDK for plain TypeScript: every service as methods returning Promises, backed by one
  * `ManagedRuntime`. Methods accept an `AbortSignal`; rejections are the SDK's tagged errors (`_tag`,
- * `reason` intact); Streams are `AsyncIterable`s; `dispose()` (or `await using`) closes the HTTP pool,
+ * `reason` intact); Streams are `AsyncIterable`s; `dispose()` (or `await using` on Node ≥ 24) closes the HTTP pool,
  * flushes telemetry and ends every fiber, so the process can exit on its own. This module loads only types,
  * enums and error classes: the SDK loads with the first client, the trading state with `client.state`.
  *
  * ```ts
  * import { ProjectXClient } from "@projectx-effect/sdk/promise"
- * await using client = await ProjectXClient.fromEnv()
- * const bars = await client.marketData.bars({ symbol: "MNQ", unit: "minute", unitNumber: 5, days: 5 })
+ * const client = await ProjectXClient.fromEnv()
+ * try {
+ *   const bars = await client.marketData.bars({ symbol: "MNQ", unit: "minute", unitNumber: 5, days: 5 })
+ * } finally {
+ *   await client.dispose() // Node ≥ 24: `await using client = …` instead
+ * }
  * ```
  */
 import type { Contract, HalfTrade, Order, Position, TradingAccount } from "@projectx-effect/gateway"
@@ -436,9 +440,13 @@ export class ProjectXClient implements AsyncDisposable {
    * Every object here ends with `dispose()` on it or on the client.
    *
    * ```ts
-   * await using state = await client.state.account()
-   * const entry = await state.placeTracked({ type: "market", contractId, side: "buy", size: 1, stopLoss: { ticks: -20 } })
-   * await entry.filled({ timeoutMs: 10_000 }) // rejects with OrderTimeout or OrderNotFilled
+   * const state = await client.state.account()
+   * try {
+   *   const entry = await state.placeTracked({ type: "market", contractId, side: "buy", size: 1, stopLoss: { ticks: -20 } })
+   *   await entry.filled({ timeoutMs: 10_000 }) // rejects with OrderTimeout or OrderNotFilled
+   * } finally {
+   *   await state.dispose() // Node ≥ 24: `await using state = …` instead
+   * }
    * ```
    */
   readonly state = {

@@ -38,6 +38,8 @@ describe("the README's examples", () => {
     it(`${name} is in the README verbatim and runs against the simulator`, async () => {
       const source = readFileSync(example(name), "utf8")
       expect(readme).toContain(source.trim())
+      // The README promises Node ≥ 22.19, which has no `await using` (Node 24): the examples dispose in a finally.
+      expect(source).not.toMatch(/^\s*await using\b/m)
       await using sim = await Simulator.start({ tradingHours: "always" })
       const result = await run(example(name), {
         PROJECTX_API_URL: sim.url,
