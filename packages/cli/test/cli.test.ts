@@ -9,7 +9,6 @@ import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { format } from "node:util"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Simulator } from "@projectx-effect/simulator"
@@ -20,58 +19,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import * as Cli from "../src/Cli.ts"
-
-const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url))
-
-interface Result {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** The parent's environment without any ProjectX or OpenTelemetry setting, so only `env` counts. */
-const cleanEnv = (): Record<string, string> => {
-  const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || /^(PROJECT_X_|PROJECTX_|OTEL_)/.test(k) || k === "NODE_OPTIONS") continue
-    env[k] = v
-  }
-  return { ...env, NO_COLOR: "1" }
-}
-
-// A subprocess of the bin: each is a Node with the SDK loaded, so at most two at once on 2 cores.
-const MAX_CHILDREN = 2
-let running = 0
-const waiting: Array<() => void> = []
-const slot = async (): Promise<() => void> => {
-  if (running >= MAX_CHILDREN) await new Promise<void>((resolve) => waiting.push(resolve))
-  running++
-  return () => {
-    running--
-    waiting.shift()?.()
-  }
-}
-
-const spawnCli = async (args: ReadonlyArray<string>, env: Record<string, string>, cwd: string): Promise<Result> => {
-  const release = await slot()
-  try {
-    return await new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ["--conditions=@projectx-effect/source", bin, ...args], {
-        cwd,
-        env: { ...cleanEnv(), ...env },
-        stdio: ["ignore", "pipe", "pipe"]
-      })
-      let stdout = ""
-      let stderr = ""
-      child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))
-      child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
-      child.on("error", reject)
-      child.on("close", (code) => resolve({ code, stdout, stderr }))
-    })
-  } finally {
-    release()
-  }
-}
+import { bin, cleanEnv, type Result, spawnCli } from "./support/bin.ts"
 
 // In-process runs share process.stdout/stderr, so they take turns.
 let turn: Promise<unknown> = Promise.resolve()

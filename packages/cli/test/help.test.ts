@@ -1,8 +1,6 @@
 // The bin's fast answers (`projectx`, `--help`, `-h`, `--version`, `-v`, printed from the command table
 // without loading effect/cli) against what effect/cli itself prints for the same arguments, with and
 // without colour, and the bin's colour rule against effect/cli's TerminalCapabilities.
-import { spawn } from "node:child_process"
-import { fileURLToPath } from "node:url"
 import { format } from "node:util"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import * as ConfigProvider from "effect/ConfigProvider"
@@ -13,6 +11,7 @@ import * as TerminalCapabilities from "effect/cli/TerminalCapabilities"
 import { describe, expect, it } from "vitest"
 import * as Cli from "../src/Cli.ts"
 import { quickAnswer, wantsColor } from "../src/CommandTable.ts"
+import { spawnCli } from "./support/bin.ts"
 
 /** What effect/cli prints on stdout and stderr for `projectx args`, and the exit code, in this process. */
 const fullPath = async (args: ReadonlyArray<string>, canColor: boolean) => {
@@ -96,20 +95,7 @@ describe("the bin's fast answers", { timeout: 120_000 }, () => {
   })
 
   it("the bin (a subprocess) prints the same root help and exits 0", async () => {
-    const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url))
-    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", NODE_OPTIONS: undefined }
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ["--conditions=@projectx-effect/source", bin, "--help"], {
-        env,
-        stdio: ["ignore", "pipe", "pipe"]
-      })
-      let stdout = ""
-      let stderr = ""
-      child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d))
-      child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d))
-      child.on("error", reject)
-      child.on("close", (code) => resolve({ code, stdout, stderr }))
-    })
+    const r = await spawnCli(["--help"], {}, process.cwd())
     expect(r).toEqual({ code: 0, stdout: (await fullPath(["--help"], false)).stdout, stderr: "" })
   })
 })

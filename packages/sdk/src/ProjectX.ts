@@ -14,7 +14,13 @@ import * as BarCacheModule from "./market/BarCache.ts"
 import type { CircuitBreaker } from "./client/CircuitBreaker.ts"
 import type { ConfigurationError } from "./client/Errors.ts"
 import type { GatewayClient } from "./client/GatewayClient.ts"
-import { clientLayer, infraFor, layerHttp as stackLayerHttp, sharedFromConfig } from "./client/internal/stack.ts"
+import {
+  clientLayer,
+  infraFor,
+  overPool,
+  overPoolFromEnvironment,
+  layerHttp as stackLayerHttp
+} from "./client/internal/stack.ts"
 import { Health } from "./observability/Health.ts"
 import { Instruments, type InstrumentsOptions } from "./market/Instruments.ts"
 import { MarketData } from "./market/MarketData.ts"
@@ -133,8 +139,7 @@ export const layerHttp: Layer.Layer<HttpClient.HttpClient | NodeHttpClient.Dispa
 /** The whole SDK from options, over a keep-alive undici pool. */
 export const layer = (
   options: ProjectXOptions & LayerOptions
-): Layer.Layer<Services | NodeHttpClient.Dispatcher, ConfigurationError> =>
-  layerServices(options).pipe(Layer.provideMerge(layerHttp), Layer.provideMerge(ProjectXConfig.layer(options)))
+): Layer.Layer<Services | NodeHttpClient.Dispatcher, ConfigurationError> => overPool(layerServices, options)
 
 /**
  * The whole SDK from the environment (`PROJECT_X_USERNAME`, `PROJECT_X_API_KEY`, `PROJECTX_*`;
@@ -143,14 +148,7 @@ export const layer = (
 export const layerConfig = (
   overrides: Partial<ProjectXOptions> & LayerOptions = {}
 ): Layer.Layer<Services | NodeHttpClient.Dispatcher, ConfigurationError> =>
-  Layer.unwrap(
-    Effect.map(sharedFromConfig(overrides.shared), (shared) =>
-      layerServices({ ...overrides, shared }).pipe(
-        Layer.provideMerge(layerHttp),
-        Layer.provideMerge(ProjectXConfig.layerConfig(overrides))
-      )
-    )
-  )
+  overPoolFromEnvironment(layerServices, overrides)
 
 /** The whole SDK over a platform `HttpClient` you provide. */
 export const layerWithoutHttp = (

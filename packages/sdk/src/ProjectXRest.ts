@@ -5,15 +5,14 @@
  * Same stack and settings as `ProjectX.layer` (`client/internal/stack.ts`), including `shared`.
  */
 import type * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { HttpClient } from "effect/http"
 import type { Auth } from "./client/Auth.ts"
 import type { CircuitBreaker } from "./client/CircuitBreaker.ts"
 import type { ConfigurationError } from "./client/Errors.ts"
 import type { GatewayClient } from "./client/GatewayClient.ts"
-import { clientLayer, infraFor, layerHttp, sharedFromConfig } from "./client/internal/stack.ts"
-import { ProjectXConfig, type ProjectXOptions } from "./client/ProjectXConfig.ts"
+import { clientLayer, infraFor, overPool, overPoolFromEnvironment } from "./client/internal/stack.ts"
+import type { ProjectXConfig, ProjectXOptions } from "./client/ProjectXConfig.ts"
 import type { RateLimiter } from "./client/RateLimiter.ts"
 import type { SharedOptions } from "./client/Shared.ts"
 import { Instruments, type InstrumentsOptions } from "./market/Instruments.ts"
@@ -58,8 +57,7 @@ export const layerServices = (
 /** The REST services from options, over a keep-alive undici pool. */
 export const layer = (
   options: ProjectXOptions & LayerOptions
-): Layer.Layer<Services | NodeHttpClient.Dispatcher, ConfigurationError> =>
-  layerServices(options).pipe(Layer.provideMerge(layerHttp), Layer.provideMerge(ProjectXConfig.layer(options)))
+): Layer.Layer<Services | NodeHttpClient.Dispatcher, ConfigurationError> => overPool(layerServices, options)
 
 /**
  * The REST services from the environment, as `ProjectX.layerConfig` reads it (`PROJECTX_REDIS_URL`
@@ -68,11 +66,4 @@ export const layer = (
 export const layerConfig = (
   overrides: Partial<ProjectXOptions> & LayerOptions = {}
 ): Layer.Layer<Services | NodeHttpClient.Dispatcher, ConfigurationError> =>
-  Layer.unwrap(
-    Effect.map(sharedFromConfig(overrides.shared), (shared) =>
-      layerServices({ ...overrides, shared }).pipe(
-        Layer.provideMerge(layerHttp),
-        Layer.provideMerge(ProjectXConfig.layerConfig(overrides))
-      )
-    )
-  )
+  overPoolFromEnvironment(layerServices, overrides)

@@ -16,14 +16,14 @@ import { Auth, SessionStore } from "../Auth.ts"
 import { CircuitBreaker } from "../CircuitBreaker.ts"
 import type { ConfigurationError } from "../Errors.ts"
 import { GatewayClient } from "../GatewayClient.ts"
-import { ProjectXConfig } from "../ProjectXConfig.ts"
+import { ProjectXConfig, type ProjectXOptions } from "../ProjectXConfig.ts"
 import { RateLimiter } from "../RateLimiter.ts"
 import { layerRedis, type RedisBytes, type SharedOptions, SharedStatus, validate as validateShared } from "../Shared.ts"
 import { GatewayTransport } from "./GatewayTransport.ts"
 import { UndiciPool } from "./undiciExchange.ts"
 
 /** The budget's, the session's and the cache's name in Redis: one per Gateway and user. */
-export const scopeOf = (config: ProjectXConfig["Service"]) => `${config.urls.api}|${config.username}`
+const scopeOf = (config: ProjectXConfig["Service"]) => `${config.urls.api}|${config.username}`
 
 const limiterOptions = (config: ProjectXConfig["Service"]) => ({
   buckets: { history: config.rateLimits.history, general: config.rateLimits.general },
@@ -32,11 +32,11 @@ const limiterOptions = (config: ProjectXConfig["Service"]) => ({
 })
 
 // The settings were validated by ProjectXConfig already, so a limiter config error here is a defect.
-export const localRateLimiter = Layer.unwrap(
+const localRateLimiter = Layer.unwrap(
   ProjectXConfig.useSync((config) => RateLimiter.layer(limiterOptions(config)).pipe(Layer.orDie))
 )
 
-export const sharedRateLimiter = (shared: SharedOptions) =>
+const sharedRateLimiter = (shared: SharedOptions) =>
   Layer.unwrap(
     Effect.gen(function* () {
       const config = yield* ProjectXConfig
@@ -53,13 +53,13 @@ export const sharedRateLimiter = (shared: SharedOptions) =>
   )
 
 /** The one Redis connection every shared piece uses (the same layer value everywhere, so built once). */
-export const redisLayer = (shared: SharedOptions): Layer.Layer<Redis.Redis | RedisBytes, ConfigurationError> =>
+const redisLayer = (shared: SharedOptions): Layer.Layer<Redis.Redis | RedisBytes, ConfigurationError> =>
   Layer.unwrap(
     Effect.as(validateShared(shared), layerRedis({ url: shared.redisUrl, commandTimeout: shared.commandTimeout }))
   )
 
 /** Where Auth keeps its token when `shared` is set: Redis, unless the session is left out of the sharing. */
-export const sessionLayer = (
+const sessionLayer = (
   shared: SharedOptions,
   redis: Layer.Layer<Redis.Redis | RedisBytes, ConfigurationError>
 ): Layer.Layer<SessionStore, ConfigurationError, ProjectXConfig> =>
@@ -102,7 +102,7 @@ export const layerHttp: Layer.Layer<HttpClient.HttpClient | NodeHttpClient.Dispa
   )
 
 /** `shared` from the options, else from `PROJECTX_REDIS_URL` (set and not blank), else nothing shared. */
-export const sharedFromConfig = (explicit: SharedOptions | undefined): Effect.Effect<SharedOptions | undefined> =>
+const sharedFromConfig = (explicit: SharedOptions | undefined): Effect.Effect<SharedOptions | undefined> =>
   explicit !== undefined
     ? Effect.succeed(explicit)
     : Config.option(Config.Redacted("PROJECTX_REDIS_URL")).pipe(
@@ -140,3 +140,26 @@ export const infraFor = <A>(
   )
   return { infra, session: sessionLayer(shared, redis) }
 }
+
+/** An entry point's services over the keep-alive pool, from options (`ProjectX.layer`, `ProjectXRest.layer`). */
+export const overPool = <S, O>(
+  services: (options: O) => Layer.Layer<S, ConfigurationError, ProjectXConfig | HttpClient.HttpClient>,
+  options: ProjectXOptions & O
+) => services(options).pipe(Layer.provideMerge(layerHttp), Layer.provideMerge(ProjectXConfig.layer(options)))
+
+/**
+ * An entry point's services over the keep-alive pool, from the environment (`PROJECTX_REDIS_URL` turns on
+ * `shared` unless `overrides.shared` is given): `ProjectX.layerConfig`, `ProjectXRest.layerConfig`.
+ */
+export const overPoolFromEnvironment = <S, O extends { readonly shared?: SharedOptions | undefined }>(
+  services: (options: O) => Layer.Layer<S, ConfigurationError, ProjectXConfig | HttpClient.HttpClient>,
+  overrides: Partial<ProjectXOptions> & O
+) =>
+  Layer.unwrap(
+    Effect.map(sharedFromConfig(overrides.shared), (shared) =>
+      services({ ...overrides, shared }).pipe(
+        Layer.provideMerge(layerHttp),
+        Layer.provideMerge(ProjectXConfig.layerConfig(overrides))
+      )
+    )
+  )
