@@ -5,7 +5,7 @@
  * vitest suite (a real `npm install`), so `.ci/run` runs it after the tests.
  */
 import { execFileSync } from "node:child_process"
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -28,6 +28,36 @@ const check = (ok: boolean, what: string) => {
   if (!ok) throw new Error(`test:pack: ${what}`)
   console.log(`  ✓ ${what}`)
 }
+
+/** The README's examples that use only the Promise facade (no `effect` import). */
+const plainExamples = ["plain.ts", "realtime-plain.ts", "state-plain.ts"] as const
+/**
+ * Runs in the outside project: one simulator, each example as a child process against it (asynchronously,
+ * so the simulator keeps answering), and fails with the example's output when one exits non-zero.
+ */
+const examplesRunner = `import { spawn } from "node:child_process"
+import { Simulator } from "@projectx-effect/simulator"
+
+const sim = await Simulator.start({ tradingHours: "always" })
+try {
+  for (const file of process.argv.slice(2)) {
+    const child = spawn(process.execPath, [file], {
+      env: { ...process.env, PROJECTX_API_URL: sim.url, PROJECT_X_USERNAME: sim.credentials.userName, PROJECT_X_API_KEY: sim.credentials.apiKey },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let out = ""
+    child.stdout.on("data", (d) => (out += d))
+    child.stderr.on("data", (d) => (out += d))
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000)
+    const code = await new Promise((resolve) => child.on("exit", resolve))
+    clearTimeout(timer)
+    if (code !== 0) throw new Error(\`\${file} exited \${code}:\\n\${out}\`)
+    console.log(\`  \${file}: \${out.trim().split("\\n").at(-1)}\`)
+  }
+} finally {
+  await sim.stop()
+}
+`
 
 const work = mkdtempSync(join(tmpdir(), "projectx-pack-"))
 try {
@@ -102,9 +132,10 @@ try {
     join(app, "main.ts"),
     `import { OrderSide, nameOf } from "@projectx-effect/gateway"
 import { Bars, MarketData, ProjectX, Telemetry } from "@projectx-effect/sdk"
-import { ProjectXClient } from "@projectx-effect/sdk/promise"
+import { ConfigurationError, ProjectXClient } from "@projectx-effect/sdk/promise"
 import { Simulator } from "@projectx-effect/simulator"
 import { Cli } from "@projectx-effect/cli"
+import { Table } from "apache-arrow"
 import { Effect } from "effect"
 
 const sim = await Simulator.start({ tradingHours: "always" })
@@ -117,10 +148,17 @@ try {
   })
   const fromEffect: number = await Effect.runPromise(program.pipe(Effect.provide(ProjectX.layer(options))))
   const prometheus: typeof Telemetry.layerPrometheus = Telemetry.layerPrometheus
+  // The facade is a bundle with its own Effect: its errors are its exported classes, its tables the app's Arrow.
+  const badUrl = await ProjectXClient.create({ ...options, apiUrl: "not a url" }).then(
+    () => "created",
+    (e: unknown) => (e instanceof ConfigurationError ? e._tag : String(e))
+  )
   const client = await ProjectXClient.create(options)
   try {
     const account = await client.accounts.selected()
-    console.log(JSON.stringify({ fromEffect, account: account.name, side: nameOf(OrderSide, 0), cli: typeof Cli.run, prometheus: typeof prometheus }))
+    const table = await client.marketData.bars({ symbol: "MNQ", unit: "minute", days: 1 })
+    const arrowTable = table instanceof Table && table.numRows > 0
+    console.log(JSON.stringify({ fromEffect, account: account.name, side: nameOf(OrderSide, 0), cli: typeof Cli.run, prometheus: typeof prometheus, badUrl, arrowTable }))
   } finally {
     await client.dispose()
   }
@@ -136,6 +174,13 @@ try {
   check(true, "a strict program compiles against the installed packages with skipLibCheck: false")
   const out = JSON.parse(run(process.execPath, ["--experimental-strip-types", "main.ts"], app).trim())
   check(out.fromEffect > 0 && out.side === "Bid" && out.cli === "function", `it runs: ${JSON.stringify(out)}`)
+  check(out.badUrl === "ConfigurationError", "the bundled Promise facade rejects with its exported error classes")
+  check(out.arrowTable === true, "the bundled Promise facade's bars are the application's apache-arrow Tables")
+  // 3. The README's plain-TypeScript examples, against the installed (bundled) facade and simulator.
+  for (const name of plainExamples) copyFileSync(join(root, "packages", "sdk", "examples", name), join(app, name))
+  writeFileSync(join(app, "examples.ts"), examplesRunner)
+  console.log(run(process.execPath, ["examples.ts", ...plainExamples], app).trim())
+  check(true, `the plain examples run against the installed facade: ${plainExamples.join(", ")}`)
   const version = run(process.execPath, [join(app, "node_modules", ".bin", "projectx"), "--version"], app)
   check(version.includes("0.1.0"), `the projectx bin runs from the installed package: ${version.trim()}`)
   console.log(`test:pack passed in ${((performance.now() - started) / 1000).toFixed(0)} s`)
