@@ -32,16 +32,17 @@ const check = (ok: boolean, what: string) => {
 /** The README's examples that use only the Promise facade (no `effect` import). */
 const plainExamples = ["plain.ts", "realtime-plain.ts", "state-plain.ts"] as const
 /**
- * Runs in the outside project: one simulator, each example as a child process against it (asynchronously,
- * so the simulator keeps answering), and fails with the example's output when one exits non-zero.
+ * Runs in the outside project: one simulator, then each command (argv: a JSON list of argument lists) as a
+ * child process against it, asynchronously so the simulator keeps answering; fails with the command's output
+ * when one exits non-zero, else prints each one's last line.
  */
-const examplesRunner = `import { spawn } from "node:child_process"
+const commandsRunner = `import { spawn } from "node:child_process"
 import { Simulator } from "@projectx-effect/simulator"
 
 const sim = await Simulator.start({ tradingHours: "always" })
 try {
-  for (const file of process.argv.slice(2)) {
-    const child = spawn(process.execPath, [file], {
+  for (const args of JSON.parse(process.argv[2])) {
+    const child = spawn(process.execPath, args, {
       env: { ...process.env, PROJECTX_API_URL: sim.url, PROJECT_X_USERNAME: sim.credentials.userName, PROJECT_X_API_KEY: sim.credentials.apiKey },
       stdio: ["ignore", "pipe", "pipe"]
     })
@@ -51,8 +52,8 @@ try {
     const timer = setTimeout(() => child.kill("SIGKILL"), 60_000)
     const code = await new Promise((resolve) => child.on("exit", resolve))
     clearTimeout(timer)
-    if (code !== 0) throw new Error(\`\${file} exited \${code}:\\n\${out}\`)
-    console.log(\`  \${file}: \${out.trim().split("\\n").at(-1)}\`)
+    if (code !== 0) throw new Error(\`\${args.join(" ")} exited \${code}:\\n\${out}\`)
+    console.log(\`  \${args.at(-1)}: \${out.trim().split("\\n").at(-1)}\`)
   }
 } finally {
   await sim.stop()
@@ -79,6 +80,14 @@ try {
     check(entries.includes("package/dist/index.d.ts"), `${pkg}: the tarball has dist/index.d.ts`)
     check(!entries.some((e) => e.includes("/test/") || e.endsWith(".tsbuildinfo")), `${pkg}: no tests or build info`)
   }
+  const bundled = { sdk: "package/dist/facade/promise.js", cli: "package/dist/app/bin.js" } as const
+  for (const [pkg, file] of Object.entries(bundled))
+    check(
+      run("tar", ["-tzf", tarball(pkg)], work)
+        .split("\n")
+        .includes(file),
+      `${pkg}: the tarball has the bundle ${file}`
+    )
 
   // 2. An outside project: the tarballs plus what a user adds themselves (effect, Node's types).
   const app = join(work, "app")
@@ -178,9 +187,12 @@ try {
   check(out.arrowTable === true, "the bundled Promise facade's bars are the application's apache-arrow Tables")
   // 3. The README's plain-TypeScript examples, against the installed (bundled) facade and simulator.
   for (const name of plainExamples) copyFileSync(join(root, "packages", "sdk", "examples", name), join(app, name))
-  writeFileSync(join(app, "examples.ts"), examplesRunner)
-  console.log(run(process.execPath, ["examples.ts", ...plainExamples], app).trim())
+  writeFileSync(join(app, "commands.ts"), commandsRunner)
+  const projectx = join(app, "node_modules", ".bin", "projectx")
+  const commands = [...plainExamples.map((name) => [name]), [projectx, "accounts"]]
+  console.log(run(process.execPath, ["commands.ts", JSON.stringify(commands)], app).trimEnd())
   check(true, `the plain examples run against the installed facade: ${plainExamples.join(", ")}`)
+  check(true, "projectx accounts runs from the installed (bundled) command against the simulator")
   const version = run(process.execPath, [join(app, "node_modules", ".bin", "projectx"), "--version"], app)
   check(version.includes("0.1.0"), `the projectx bin runs from the installed package: ${version.trim()}`)
   console.log(`test:pack passed in ${((performance.now() - started) / 1000).toFixed(0)} s`)

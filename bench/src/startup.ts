@@ -33,7 +33,8 @@ export interface StartupFigures {
 }
 
 const sourceBin = fileURLToPath(new URL("../../packages/cli/src/bin.ts", import.meta.url))
-const distBin = fileURLToPath(new URL("../../packages/cli/dist/bin.js", import.meta.url))
+// What an installed package runs: bin/projectx.js, which loads the bundled command (dist/app/bin.js).
+const distBin = fileURLToPath(new URL("../../packages/cli/bin/projectx.js", import.meta.url))
 let conditions: ReadonlyArray<string> = ["--conditions=@projectx-effect/source"]
 let bin = sourceBin
 const footprint = fileURLToPath(new URL("./footprint-child.mjs", import.meta.url))
