@@ -196,7 +196,7 @@ const startupRows = (s: StartupFigures) => {
     met: importRatio <= 2,
     spread: p(s.importSdk.ms, "ms"),
     referenceSpread: p(s.importEffect.ms, "ms"),
-    detail: `time inside a fresh process, ${s.importSdk.ms.n} processes per side, interleaved; ${values.dist ? "built dist" : "TypeScript sources (--dist: built)"}`
+    detail: `time inside a fresh process, ${s.importSdk.ms.n} processes per side, interleaved; ${values.dist ? "built: the bundled facade (dist/facade)" : "TypeScript sources, unbundled (--dist: the built bundle)"}`
   })
   results.push({
     name: "RSS after importing the Promise facade",
@@ -237,7 +237,7 @@ const startupRows = (s: StartupFigures) => {
     spread: p(s.accounts, "ms"),
     referenceSpread: "—",
     detail:
-      "spawn to exit: start, login, Account/search, print the table, logout; the SDK's REST half; compile cache warm after the first run"
+      "spawn to exit: start, login, Account/search, print the table, logout; --dist: the bundled command (bin/projectx.js → dist/app); compile cache warm after the first run"
   })
   results.push({
     name: "RSS right after login (Promise facade)",
