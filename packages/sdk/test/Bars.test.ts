@@ -1,5 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
-import { tableFromArrays, tableToIPC } from "apache-arrow"
+import {
+  CompressionType,
+  compressionRegistry,
+  RecordBatch,
+  Schema,
+  Table,
+  TimestampMillisecond,
+  tableFromArrays,
+  tableFromIPC,
+  tableToIPC
+} from "apache-arrow"
 import * as fc from "fast-check"
 import * as Bars from "../src/market/Bars.ts"
 import { tableFromOwnedColumns } from "../src/market/internal/arrowOwned.ts"
@@ -160,6 +170,26 @@ describe("Bars IPC", () => {
     )
     const other = tableToIPC(tableFromArrays({ close: new Float64Array([1, 2]) }))
     expect(() => Bars.fromIPC(other)).toThrow(expect.objectContaining({ _tag: "BarsError", reason: "SchemaMismatch" }))
+  })
+})
+
+describe("Bars and the application's own apache-arrow", () => {
+  // The SDK imports Arrow by subpath (not the barrel); these are the same module files, so nothing differs
+  // for an application that imports "apache-arrow": its classes, its codec registry, its reader.
+  it("a bar table is the application's Table, with its Schema, RecordBatch and Timestamp types", () => {
+    const table = Bars.toTable(columnsOf(gatewayRows(50)))
+    expect(table).toBeInstanceOf(Table)
+    expect(table.schema).toBeInstanceOf(Schema)
+    expect(table.batches[0]).toBeInstanceOf(RecordBatch)
+    expect(table.schema.fields[0]!.type).toBeInstanceOf(TimestampMillisecond)
+    expect(Bars.fromIPC(Bars.toIPC(table))).toBeInstanceOf(Table)
+  })
+
+  it("the lz4 codec the SDK registers is in the application's registry, so its own reader reads lz4 IPC", () => {
+    const table = Bars.toTable(columnsOf(gatewayRows(50)))
+    const bytes = Bars.toIPC(table, { compression: "lz4" })
+    expect(compressionRegistry.get(CompressionType.LZ4_FRAME)).not.toBeNull()
+    expect(rowsOf(tableFromIPC(bytes) as Bars.BarTable)).toEqual(rowsOf(table))
   })
 })
 

@@ -10,7 +10,8 @@ import { collect, realtimeSim } from "./support/realtimeSim.ts"
 
 const counts = vi.hoisted(() => ({ loads: 0, builds: 0, arrow: 0 }))
 
-vi.mock("apache-arrow", async (importOriginal) => {
+// The SDK loads Arrow by subpath; every use of it loads its Table module.
+vi.mock("apache-arrow/table", async (importOriginal) => {
   counts.arrow++
   return await importOriginal()
 })

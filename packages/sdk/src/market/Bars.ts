@@ -9,22 +9,17 @@
  */
 import type * as Gateway from "@projectx-effect/gateway"
 import { allocBarColumns } from "@projectx-effect/gateway/BarsWire"
-import {
-  CompressionType,
-  Field,
-  Float64,
-  Int64,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  Table,
-  TimestampMillisecond,
-  TimeUnit,
-  tableFromIPC,
-  tableToIPC,
-  Type
-} from "apache-arrow"
+// Arrow by subpath, not through its barrel (which loads every builder, reader, writer and stream adapter):
+// the same module files the barrel re-exports, so a table here is `instanceof` the application's own
+// `import { Table } from "apache-arrow"`.
+import { makeData } from "apache-arrow/data"
+import { TimeUnit, Type } from "apache-arrow/enum"
+import { CompressionType } from "apache-arrow/fb/compression-type"
+import { tableFromIPC, tableToIPC } from "apache-arrow/ipc/serialization"
+import { RecordBatch } from "apache-arrow/recordbatch"
+import { Field, Schema } from "apache-arrow/schema"
+import { Table } from "apache-arrow/table"
+import { Float64, Int64, Struct, TimestampMillisecond } from "apache-arrow/type"
 import * as Data from "effect/Data"
 import { ensureArrowCodecs } from "./internal/arrowCompression.ts"
 import { copyRow, descendingOrder, mergeRuns, monotonic, sortedUniqueOrder } from "./internal/barsOrder.ts"

@@ -20,6 +20,7 @@ import { ProjectXConfig, type ProjectXOptions } from "../ProjectXConfig.ts"
 import { RateLimiter } from "../RateLimiter.ts"
 import { layerRedis, type RedisBytes, type SharedOptions, SharedStatus, validate as validateShared } from "../Shared.ts"
 import { GatewayTransport } from "./GatewayTransport.ts"
+import { layerDispatcher } from "./undiciAgent.ts"
 import { UndiciPool } from "./undiciExchange.ts"
 
 /** The budget's, the session's and the cache's name in Redis: one per Gateway and user. */
@@ -82,8 +83,9 @@ export const clientLayer = (session: Layer.Layer<SessionStore, ConfigurationErro
   )
 
 /**
- * The keep-alive undici pool, sized from the settings; also exposes its dispatcher to `Health`, and to the
- * transport, which dispatches on it directly (`UndiciPool`) rather than through `HttpClient`.
+ * The keep-alive undici pool, sized from the settings (an Agent from undici's light modules, see
+ * undiciAgent.ts); also exposes its dispatcher to `Health`, to `HttpClient`, and to the transport, which
+ * dispatches on it directly (`UndiciPool`) rather than through `HttpClient`.
  */
 export const layerHttp: Layer.Layer<HttpClient.HttpClient | NodeHttpClient.Dispatcher, never, ProjectXConfig> =
   Layer.effect(UndiciPool, Effect.map(Effect.service(NodeHttpClient.Dispatcher), UndiciPool.of)).pipe(
@@ -91,7 +93,7 @@ export const layerHttp: Layer.Layer<HttpClient.HttpClient | NodeHttpClient.Dispa
     Layer.provideMerge(
       Layer.unwrap(
         ProjectXConfig.useSync((config) =>
-          NodeHttpClient.layerDispatcherOptions({
+          layerDispatcher({
             connections: config.pool.connections,
             keepAliveTimeout: Duration.toMillis(config.pool.keepAliveTimeout),
             keepAliveMaxTimeout: Math.max(Duration.toMillis(config.pool.keepAliveTimeout), 600_000)

@@ -1,7 +1,8 @@
 // Registers LZ4_FRAME (lz4-napi) and ZSTD (node:zlib) codecs in Arrow's compressionRegistry on first
 // use, so IPC with compressed bodies (pyarrow's Feather default) can be read and written. Arrow JS
 // bundles no codec; a codec the application registered itself is left in place.
-import { CompressionType, compressionRegistry } from "apache-arrow"
+import { CompressionType } from "apache-arrow/fb/compression-type"
+import { compressionRegistry } from "apache-arrow/ipc/compression/registry"
 import * as lz4 from "lz4-napi"
 import * as zlib from "node:zlib"
 
