@@ -1,1 +1,0 @@
-import{a,b,c}from"./chunk-H726GKAN.js";import"./chunk-WPJTRP4T.js";import"./chunk-WAAJ3KEJ.js";import"./chunk-TTZVSBA5.js";import"./chunk-7GF6EQOJ.js";import"./chunk-FSRPMVAS.js";export{c as drainBody,b as frameBody,a as toSocket};
