@@ -372,7 +372,7 @@ const make = Effect.fnUntraced(function* (options?: Options) {
       const life = lifeOf(k, now)
       if (life <= 0) return
       const kept = yield* keep(k, stored.blob, stored.rawBytes, now, life)
-      // The miss already holds the decoded table: keep it hot, so the first hit costs what later hits cost.
+      // The miss already holds the decoded table: keep it hot, so the first hit does no decode either.
       if (kept) hot.set(k.id, table, stored.rawBytes)
       if (shared !== undefined) yield* shared.set(k.id, stored.blob, life)
     }).pipe(
