@@ -1,11 +1,12 @@
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Endpoints } from "@projectx-effect/gateway"
-import { Array as Arr, Effect } from "effect"
+import { Array as Arr, Effect, Layer } from "effect"
 import * as BarCache from "../src/market/BarCache.ts"
 import * as Bars from "../src/market/Bars.ts"
 import { ValidationError } from "../src/client/Errors.ts"
 import { GatewayClient } from "../src/client/GatewayClient.ts"
 import { type BarsProgress, MarketData, plan } from "../src/market/MarketData.ts"
+import * as SpanRecorder from "../src/testing/SpanRecorder.ts"
 import { admin, promise, requests, withSdk } from "./support/core.ts"
 
 const MINUTE = 60_000
@@ -156,6 +157,44 @@ describe("MarketData.bars against the simulator", () => {
         const { time } = Bars.toColumns(again)
         expect(time[1]! - time[0]!).toBe(5 * MINUTE)
       }).pipe(Effect.provide(withSdk())) // a live simulator clock: "5 days back from now" means the same to both
+  )
+
+  it.live("the hit right after a miss is the miss's own table, a hot hit, under one MarketData.bars span", () =>
+    Effect.gen(function* () {
+      const market = yield* MarketData
+      const cache = yield* BarCache.BarCache
+      const request = { contractId, unit: "minute" as const, start: new Date(NOW - 3000 * MINUTE), end: new Date(NOW) }
+      const miss = yield* market.bars(request)
+      const hit = yield* market.bars(request)
+      expect(hit).toBe(miss)
+      expect(yield* requests("retrieveBars")).toBe(1)
+      const stats = yield* cache.stats
+      expect(stats).toMatchObject({ hits: 1, hotHits: 1, misses: 1, lookups: 1, entries: 1, hotEntries: 1 })
+      // The blob is stored as well: it outlives the hot copy and is what another process would read.
+      expect(stats.bytesStored).toBeGreaterThan(0)
+      const spans = yield* SpanRecorder.SpanRecorder.use((r) => r.spans)
+      const calls = spans.filter((s) => s.name === "MarketData.bars")
+      expect(calls.map((s) => s.attributes["projectx.cache.hit"])).toEqual([false, true])
+      // The method's span says hit or miss; the cache adds no span of its own under it.
+      expect(spans.some((s) => s.name === "BarCache.get")).toBe(false)
+      expect(spans.filter((s) => s.parentSpanId === calls[1]!.spanId)).toEqual([])
+      expect(spans.some((s) => s.name === "ProjectX RetrieveBars" && s.parentSpanId === calls[0]!.spanId)).toBe(true)
+      // Called directly, the cache's get keeps its own span.
+      const other = BarCache.key({
+        contractId: "other",
+        unit: 2,
+        unitNumber: 1,
+        start: 0,
+        end: 60_000,
+        limit: 0,
+        includePartialBar: false,
+        live: false
+      })
+      yield* cache.get(other, Effect.succeed(miss))
+      yield* cache.get(other, Effect.die("a hit runs no lookup"))
+      const gets = (yield* SpanRecorder.SpanRecorder.use((r) => r.spans)).filter((s) => s.name === "BarCache.get")
+      expect(gets.map((s) => s.attributes["cache.hit"])).toEqual([false, true])
+    }).pipe(Effect.provide(Layer.mergeAll(withSdk({}, sim), SpanRecorder.layerMemory())))
   )
 
   it.live("a range over weekends takes one request per 20,000 bars held, not per 20,000 calendar minutes", () =>

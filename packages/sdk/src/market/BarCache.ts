@@ -45,7 +45,7 @@ import type * as Bars from "./Bars.ts"
 import * as Metrics from "../observability/Metrics.ts"
 import { HotTables } from "./internal/barCacheHot.ts"
 import type { SharedTier } from "./internal/barCacheRedis.ts"
-import { BlobLru, storeOf } from "./internal/barCacheStore.ts"
+import { BlobLru, type SlotKey, spanlessGetOf, storeOf } from "./internal/barCacheStore.ts"
 import { DEFAULT_TIME_ZONE } from "./internal/arrowTimeZone.ts"
 import { type BarsKit, barsKit } from "./internal/barsLoader.ts"
 
@@ -274,9 +274,9 @@ export class BarCache extends Context.Service<BarCache, Service>()("@projectx-ef
 
 /** The Effect `Cache` key of an in-flight lookup: equal by key id, carrying the caller's lookup. */
 class Flight implements Equal.Equal {
-  readonly key: Key
+  readonly key: SlotKey
   readonly lookup: Effect.Effect<Bars.BarTable, unknown>
-  constructor(key: Key, lookup: Effect.Effect<Bars.BarTable, unknown>) {
+  constructor(key: SlotKey, lookup: Effect.Effect<Bars.BarTable, unknown>) {
     this.key = key
     this.lookup = lookup
   }
@@ -322,7 +322,7 @@ const make = Effect.fnUntraced(function* (options?: Options) {
     corrupt: 0
   }
   const shared = options?.shared
-  const lifeOf = (k: Key, now: number) => (k.end >= now - recentWindow ? recentTtl : ttl)
+  const lifeOf = (k: SlotKey, now: number) => (k.end >= now - recentWindow ? recentTtl : ttl)
 
   /** Reads and decodes the entry in one synchronous step, so concurrent fibers see one outcome. */
   const probe = ({ Bars, Codec }: BarsKit, id: string, now: number): Probe => {
@@ -358,7 +358,7 @@ const make = Effect.fnUntraced(function* (options?: Options) {
     return { _tag: "Corrupt", ...failure }
   }
 
-  const save = ({ Bars, Codec }: BarsKit, k: Key, table: Bars.BarTable) =>
+  const save = ({ Bars, Codec }: BarsKit, k: SlotKey, table: Bars.BarTable) =>
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
       const stored = yield* Effect.try(() => {
@@ -372,7 +372,7 @@ const make = Effect.fnUntraced(function* (options?: Options) {
       const life = lifeOf(k, now)
       if (life <= 0) return
       const kept = yield* keep(k, stored.blob, stored.rawBytes, now, life)
-      // The miss already holds the decoded table: keep it hot, so the first hit costs what later hits cost.
+      // The miss already holds the decoded table: keep it hot, so the first hit does no decode either.
       if (kept) hot.set(k.id, table, stored.rawBytes)
       if (shared !== undefined) yield* shared.set(k.id, stored.blob, life)
     }).pipe(
@@ -384,7 +384,7 @@ const make = Effect.fnUntraced(function* (options?: Options) {
     )
 
   /** Puts a blob in the in-process store (from a lookup, or from the shared tier). */
-  const keep = (k: Key, blob: Uint8Array, rawBytes: number, now: number, life: number) =>
+  const keep = (k: SlotKey, blob: Uint8Array, rawBytes: number, now: number, life: number) =>
     Effect.gen(function* () {
       const result = store.set(k.id, { blob, rawBytes, expiresAt: now + life }, now)
       counts.evictions += result.evicted
@@ -400,7 +400,7 @@ const make = Effect.fnUntraced(function* (options?: Options) {
     })
 
   /** The shared tier's blob for `k`, decoded; undefined when it has none or it does not decode. */
-  const fromShared = ({ Bars, Codec }: BarsKit, tier: SharedTier, k: Key) =>
+  const fromShared = ({ Bars, Codec }: BarsKit, tier: SharedTier, k: SlotKey) =>
     Effect.gen(function* () {
       const blob = yield* tier.get(k.id)
       if (blob === undefined) return undefined
@@ -442,19 +442,21 @@ const make = Effect.fnUntraced(function* (options?: Options) {
     timeToLive: () => Duration.zero
   })
 
-  const get = Effect.fn("BarCache.get")(function* <E, R>(
-    k: Key,
-    lookup: Effect.Effect<Bars.BarTable, E, R>
+  /** `get` without a span of its own: `annotate` says whether to mark the current span hit/miss. */
+  const serve = Effect.fnUntraced(function* <E, R>(
+    k: SlotKey,
+    lookup: Effect.Effect<Bars.BarTable, E, R>,
+    annotate: boolean
   ): Effect.fn.Return<Bars.BarTable, E, R> {
     const outcome = probe(yield* barsKit, k.id, yield* Clock.currentTimeMillis)
     if (outcome._tag === "Hit") {
       counts.hits++
       if (outcome.hot) counts.hotHits++
-      yield* Effect.annotateCurrentSpan("cache.hit", true)
+      if (annotate) yield* Effect.annotateCurrentSpan("cache.hit", true)
       yield* Metric.update(metrics.hits, 1)
       return outcome.table
     }
-    yield* Effect.annotateCurrentSpan("cache.hit", false)
+    if (annotate) yield* Effect.annotateCurrentSpan("cache.hit", false)
     if (outcome._tag === "Corrupt") {
       yield* Metric.update(metrics.corrupt, 1)
       yield* Effect.logWarning("BarCache: corrupt entry treated as a miss").pipe(
@@ -468,6 +470,13 @@ const make = Effect.fnUntraced(function* (options?: Options) {
       Bars.BarTable,
       E
     >
+  })
+
+  const get = Effect.fn("BarCache.get")(function* <E, R>(
+    k: Key,
+    lookup: Effect.Effect<Bars.BarTable, E, R>
+  ): Effect.fn.Return<Bars.BarTable, E, R> {
+    return yield* serve(k, lookup, true)
   })
 
   const invalidate = Effect.fn("BarCache.invalidate")(function* (k: Key) {
@@ -506,6 +515,7 @@ const make = Effect.fnUntraced(function* (options?: Options) {
 
   const service = BarCache.of({ get, invalidate, clear, stats })
   storeOf.set(service, store)
+  spanlessGetOf.set(service, (k, lookup) => serve(k, lookup, false))
   return service
 })
 

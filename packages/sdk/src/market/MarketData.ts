@@ -26,6 +26,7 @@ import { type ContractNotFound, Decode, type GatewayError, ValidationError } fro
 import { GatewayClient } from "../client/GatewayClient.ts"
 import { Instruments } from "./Instruments.ts"
 import { barsKit } from "./internal/barsLoader.ts"
+import { spanlessGetOf } from "./internal/barCacheStore.ts"
 import { isValidTimeZone } from "./internal/arrowTimeZone.ts"
 import { ProjectXConfig } from "../client/ProjectXConfig.ts"
 
@@ -288,6 +289,8 @@ export class MarketData extends Context.Service<
     const client = yield* GatewayClient
     const instruments = yield* Instruments
     const cache = yield* BarCacheModule.BarCache
+    // This method's span says hit or miss: the cache's own `get` span would only double a hit's cost.
+    const cacheGet = spanlessGetOf.get(cache) ?? cache.get
 
     const contractOf = (request: BarsRequest) =>
       request.contractId !== undefined
@@ -428,7 +431,7 @@ export class MarketData extends Context.Service<
       })
       let fetched = false
       let requests = 0
-      const table = yield* cache.get(
+      const table = yield* cacheGet(
         key,
         Effect.suspend(() => {
           fetched = true

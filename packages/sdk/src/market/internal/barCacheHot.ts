@@ -1,7 +1,7 @@
 // The bar cache's hot tier: the most recently used decoded tables, bounded by their bytes, so a hit skips
 // the lz4 decode (~0.7 ms for 20,000 bars) and Arrow's IPC read. A miss puts the table it fetched here,
-// so the first hit after it is as cheap as later ones. Arrow tables are immutable,
-// so every hit shares one. An entry lives only as long as its stored blob: the store drops the hot copy
+// so the first hit after it does no decode either (it still runs on the CPU caches the miss flushed).
+// Arrow tables are immutable, so every hit shares one. An entry lives only as long as its stored blob: the store drops the hot copy
 // whenever it drops the blob (TTL, invalidate, clear, eviction, replacement).
 import type { BarTable } from "../Bars.ts"
 

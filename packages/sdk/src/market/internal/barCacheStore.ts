@@ -1,6 +1,8 @@
 // The bar cache's blob store: an LRU bounded by total stored bytes and by entry count, with a
 // per-entry expiry instant. A JavaScript Map keeps insertion order, so re-inserting on use makes
 // its first key the least recently used one; eviction walks from there.
+import type * as Effect from "effect/Effect"
+import type { BarTable } from "../Bars.ts"
 
 export interface StoredBlob {
   readonly blob: Uint8Array
@@ -121,3 +123,20 @@ export class BlobLru {
 
 /** The store behind each cache service instance, for tests that need to reach a stored blob. */
 export const storeOf = new WeakMap<object, BlobLru>()
+
+/** What the cache's internals read of a key (`BarCache.Key` has more; this module cannot import it). */
+export interface SlotKey {
+  readonly id: string
+  /** Range end (epoch ms): a range ending near now lives shorter. */
+  readonly end: number
+}
+
+/**
+ * A cache's `get` without a span of its own, for `MarketData.bars`, whose span already says hit or
+ * miss: a hit then builds one span instead of two (a span is most of a hit's cost, and more when the
+ * CPU caches are cold, as right after a miss). Absent for caches built elsewhere: they keep `get`.
+ */
+export const spanlessGetOf = new WeakMap<
+  object,
+  <E, R>(key: SlotKey, lookup: Effect.Effect<BarTable, E, R>) => Effect.Effect<BarTable, E, R>
+>()
