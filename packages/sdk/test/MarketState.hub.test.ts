@@ -161,7 +161,17 @@ describe("market state over the hub", () => {
       }).pipe(
         Effect.scoped,
         Effect.provide(
-          LiveBars.layer.pipe(Layer.provideMerge(realtimeSim({ sim: { clock: { mode: "fixed", start: Date.now() } } })))
+          LiveBars.layer.pipe(
+            // The next minute + 7.5 s: the market runs ahead of this machine's clock (as the test always had it),
+            // and every 15 s step ends ≥ 7.5 s into its minute, which always holds a print. (Started at the wall
+            // clock, a step could end in a minute's first second before any print, and the wait for that
+            // minute's bar timed out: ≈ 1 run in 15.)
+            Layer.provideMerge(
+              realtimeSim({
+                sim: { clock: { mode: "fixed", start: (Math.floor(Date.now() / 60_000) + 1) * 60_000 + 7_500 } }
+              })
+            )
+          )
         )
       ),
     120_000
