@@ -115,65 +115,70 @@ describe("market state over the hub", () => {
     120_000
   )
 
-  it.live(
-    "live bars equal the REST bars of the same minutes, field by field: history, the seam and bars from prints",
-    () =>
-      Effect.gen(function* () {
-        const contract = yield* (yield* Instruments).resolve("ES")
-        const subscribedAt = (yield* adminDo((a) => a.clock())).nowMs
-        const bars = yield* collect(
-          (yield* LiveBars).bars(contract.id, { unit: "minute", history: 3, closeOnTime: false })
-        )
-        yield* adminDo((a) => a.stats()).pipe(
-          Effect.repeat({ until: (s) => (s.hubs?.subscriptions?.marketTrades ?? 0) >= 1 }),
-          Effect.timeout("20 seconds")
-        )
-        // Four market minutes, 15 s at a time, each step's prints received before the next.
-        for (let i = 0; i < 16; i++) {
-          const clock = yield* adminDo((a) => a.advanceClock(15_000))
-          const [slot] = slotOf(2, 1, clock.nowMs - 1)
-          yield* bars.until(`prints up to ${clock.now}`, (seen) =>
-            seen.some((u) => u.bar.t.getTime() === slot) ? true : undefined
+  // The market 7.5 s into the next minute (ahead of this machine's clock) or into the one before (behind it):
+  // every 15 s step then ends ≥ 7.5 s into its minute, which always holds a print. LiveBars keeps time by the
+  // Gateway's clock, so a local clock ahead of it neither drops the seam's prints nor closes bars early.
+  // (Started at the wall clock, a step could end in a minute's first second before any print, and the wait
+  // for that minute's bar timed out: ≈ 1 run in 15.)
+  for (const [market, minutes] of [
+    ["ahead of", 1],
+    ["behind", -1]
+  ] as const)
+    it.live(
+      `live bars equal the REST bars of the same minutes, field by field: history, the seam and bars from prints (market clock ${market} ours)`,
+      () =>
+        Effect.gen(function* () {
+          const contract = yield* (yield* Instruments).resolve("ES")
+          const subscribedAt = (yield* adminDo((a) => a.clock())).nowMs
+          const bars = yield* collect(
+            (yield* LiveBars).bars(contract.id, { unit: "minute", history: 3, closeOnTime: false })
           )
-        }
-        const closed = bars.seen.filter((u) => u._tag === "Closed").map((u) => u.bar)
-        // History (3 bars, and the minute before if REST had no print of this one yet), the minute the
-        // subscription began in, and at least three minutes built from prints alone.
-        const seam = slotOf(2, 1, subscribedAt)[0]
-        expect(closed.filter((b) => b.t.getTime() < seam).length).toBeGreaterThanOrEqual(3)
-        expect(closed.filter((b) => b.t.getTime() === seam)).toHaveLength(1)
-        expect(closed.filter((b) => b.t.getTime() > seam).length).toBeGreaterThanOrEqual(3)
-        // No gap, no duplicate: one bar a minute (the simulator trades around the clock).
-        const times = closed.map((b) => b.t.getTime())
-        expect(times).toEqual(times.map((_, i) => times[0]! + i * 60_000))
-        const rest = Bars.toRows(
-          yield* (yield* MarketData).bars({
-            contractId: contract.id,
-            unit: "minute",
-            start: new Date(times[0]!),
-            end: new Date(times.at(-1)! + 60_000)
-          })
-        )
-        // Every closed minute is REST's bar exactly: open, high, low, close, volume and time.
-        expect(closed).toEqual(
-          rest.map((r) => ({ t: r.timestamp, o: r.open, h: r.high, l: r.low, c: r.close, v: r.volume }))
-        )
-      }).pipe(
-        Effect.scoped,
-        Effect.provide(
-          LiveBars.layer.pipe(
-            // The next minute + 7.5 s: the market runs ahead of this machine's clock (as the test always had it),
-            // and every 15 s step ends ≥ 7.5 s into its minute, which always holds a print. (Started at the wall
-            // clock, a step could end in a minute's first second before any print, and the wait for that
-            // minute's bar timed out: ≈ 1 run in 15.)
-            Layer.provideMerge(
-              realtimeSim({
-                sim: { clock: { mode: "fixed", start: (Math.floor(Date.now() / 60_000) + 1) * 60_000 + 7_500 } }
-              })
+          yield* adminDo((a) => a.stats()).pipe(
+            Effect.repeat({ until: (s) => (s.hubs?.subscriptions?.marketTrades ?? 0) >= 1 }),
+            Effect.timeout("20 seconds")
+          )
+          // Four market minutes, 15 s at a time, each step's prints received before the next.
+          for (let i = 0; i < 16; i++) {
+            const clock = yield* adminDo((a) => a.advanceClock(15_000))
+            const [slot] = slotOf(2, 1, clock.nowMs - 1)
+            yield* bars.until(`prints up to ${clock.now}`, (seen) =>
+              seen.some((u) => u.bar.t.getTime() === slot) ? true : undefined
+            )
+          }
+          const closed = bars.seen.filter((u) => u._tag === "Closed").map((u) => u.bar)
+          // History (3 bars, and the minute before if REST had no print of this one yet), the minute the
+          // subscription began in, and at least three minutes built from prints alone.
+          const seam = slotOf(2, 1, subscribedAt)[0]
+          expect(closed.filter((b) => b.t.getTime() < seam).length).toBeGreaterThanOrEqual(3)
+          expect(closed.filter((b) => b.t.getTime() === seam)).toHaveLength(1)
+          expect(closed.filter((b) => b.t.getTime() > seam).length).toBeGreaterThanOrEqual(3)
+          // No gap, no duplicate: one bar a minute (the simulator trades around the clock).
+          const times = closed.map((b) => b.t.getTime())
+          expect(times).toEqual(times.map((_, i) => times[0]! + i * 60_000))
+          const rest = Bars.toRows(
+            yield* (yield* MarketData).bars({
+              contractId: contract.id,
+              unit: "minute",
+              start: new Date(times[0]!),
+              end: new Date(times.at(-1)! + 60_000)
+            })
+          )
+          // Every closed minute is REST's bar exactly: open, high, low, close, volume and time.
+          expect(closed).toEqual(
+            rest.map((r) => ({ t: r.timestamp, o: r.open, h: r.high, l: r.low, c: r.close, v: r.volume }))
+          )
+        }).pipe(
+          Effect.scoped,
+          Effect.provide(
+            LiveBars.layer.pipe(
+              Layer.provideMerge(
+                realtimeSim({
+                  sim: { clock: { mode: "fixed", start: (Math.floor(Date.now() / 60_000) + minutes) * 60_000 + 7_500 } }
+                })
+              )
             )
           )
-        )
-      ),
-    120_000
-  )
+        ),
+      120_000
+    )
 })
