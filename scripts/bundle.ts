@@ -10,10 +10,10 @@
  * - `cli`: the `projectx` command (`packages/cli/dist/app/`, run by `bin/projectx.js`): an application, so
  *   nothing shares its Effect; `projectx accounts` starts ~0.35 s sooner.
  *
- * What is inlined: Effect, `@effect/*` and `@projectx-effect/*` (all that must share one Effect runtime) and
- * their own dependencies. What stays an ordinary import: the packages' declared registry dependencies (Arrow,
- * lz4, Redis, SignalR, ws, parquet-wasm), undici (CommonJS with dynamic requires) and OpenTelemetry, so an
- * Arrow table from the facade is `instanceof` the application's own `apache-arrow` Table.
+ * What is inlined: Effect, `@effect/*` and `@projectx-effect/*`, all that must share one Effect runtime (Effect
+ * itself has no dependencies). Everything else stays an ordinary import (Arrow, lz4, Redis, SignalR, ws, undici,
+ * parquet-wasm, OpenTelemetry) and must be a dependency of the shipping package (checked here), so an Arrow
+ * table from the facade is `instanceof` the application's own `apache-arrow` Table.
  * `npm run bench -- --only=startup --dist` measures the result.
  */
 import { readFileSync } from "node:fs"
@@ -41,29 +41,20 @@ const packageOf = (specifier: string): string => {
 interface Target {
   readonly entry: string
   readonly outdir: string
-  /** The packages whose registry dependencies the bundle imports (their code reaches the bundle). */
-  readonly packages: ReadonlyArray<string>
+  /** The package that ships the bundle: it must declare every package the bundle keeps as an import. */
+  readonly pkg: string
 }
 
 const targets: Record<string, Target> = {
   facade: {
     entry: join(packageDir("sdk"), "dist", "promise.js"),
     outdir: join(packageDir("sdk"), "dist", "facade"),
-    packages: ["sdk", "gateway"]
+    pkg: "sdk"
   },
-  cli: {
-    entry: join(packageDir("cli"), "dist", "bin.js"),
-    outdir: join(packageDir("cli"), "dist", "app"),
-    packages: ["cli", "sdk", "simulator", "gateway"]
-  }
+  cli: { entry: join(packageDir("cli"), "dist", "bin.js"), outdir: join(packageDir("cli"), "dist", "app"), pkg: "cli" }
 }
 
 const bundle = async (name: string, target: Target) => {
-  const external = new Set([...target.packages.flatMap(dependenciesOf).filter((pkg) => !inlined(pkg)), "undici"])
-  const isExternal = (specifier: string) => {
-    const pkg = packageOf(specifier)
-    return external.has(pkg) || pkg.startsWith("@opentelemetry/")
-  }
   await rm(target.outdir, { recursive: true, force: true })
   const result = await esbuild.build({
     entryPoints: { [name === "cli" ? "bin" : "promise"]: target.entry },
@@ -83,10 +74,10 @@ const bundle = async (name: string, target: Target) => {
     logLevel: "warning",
     plugins: [
       {
-        name: "dependencies-stay-external",
+        name: "only-effect-inlined",
         setup(build) {
           build.onResolve({ filter: /^[^./]/ }, (args) =>
-            args.path.startsWith("node:") || isExternal(args.path) ? { path: args.path, external: true } : undefined
+            inlined(packageOf(args.path)) ? undefined : { path: args.path, external: true }
           )
         }
       }
@@ -100,10 +91,10 @@ const bundle = async (name: string, target: Target) => {
   const named = [...imports].filter((pkg) => !pkg.startsWith("node:")).sort()
   // Every import the bundle keeps must be a dependency of the package that ships it (a strict installer such
   // as pnpm resolves nothing else); OpenTelemetry beyond the declared API is the optional exporter stack.
-  const declared = new Set(dependenciesOf(target.packages[0] ?? ""))
+  const declared = new Set(dependenciesOf(target.pkg))
   const undeclared = named.filter((pkg) => !declared.has(pkg) && !pkg.startsWith("@opentelemetry/"))
   if (undeclared.length > 0)
-    throw new Error(`${name}: the bundle imports ${undeclared.join(", ")}, not dependencies of ${target.packages[0]}`)
+    throw new Error(`${name}: the bundle imports ${undeclared.join(", ")}, not dependencies of ${target.pkg}`)
   console.log(
     `${name}: ${outputs.length} files, ${kib.toFixed(0)} KiB in ${target.outdir}; imports ${named.join(", ")}`
   )

@@ -13,6 +13,9 @@ import { fileURLToPath } from "node:url"
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
 const packages = ["gateway", "simulator", "sdk", "cli"] as const
 const npm = process.platform === "win32" ? "npm.cmd" : "npm"
+const npx = process.platform === "win32" ? "npx.cmd" : "npx"
+/** The oldest Node the packages claim (README, `engines`): the examples run on it too. */
+const oldestNode = "22.19.0"
 const started = performance.now()
 
 const run = (command: string, args: ReadonlyArray<string>, cwd: string): string => {
@@ -29,8 +32,14 @@ const check = (ok: boolean, what: string) => {
   console.log(`  ✓ ${what}`)
 }
 
-/** The README's examples that use only the Promise facade (no `effect` import). */
-const plainExamples = ["plain.ts", "realtime-plain.ts", "state-plain.ts"] as const
+/** The README's examples: the Effect API's and the Promise facade's (packages/sdk/examples, checked verbatim by examples.test.ts). */
+const readmeExamples = [
+  "effect-app.ts",
+  "realtime-effect.ts",
+  "plain.ts",
+  "realtime-plain.ts",
+  "state-plain.ts"
+] as const
 /**
  * Runs in the outside project: one simulator, then each command (argv: a JSON list of argument lists) as a
  * child process against it, asynchronously so the simulator keeps answering; fails with the command's output
@@ -40,6 +49,7 @@ const commandsRunner = `import { spawn } from "node:child_process"
 import { Simulator } from "@projectx-effect/simulator"
 
 const sim = await Simulator.start({ tradingHours: "always" })
+console.log(\`on Node \${process.version}\`)
 try {
   for (const args of JSON.parse(process.argv[2])) {
     const child = spawn(process.execPath, args, {
@@ -74,20 +84,19 @@ try {
     if (file === undefined) throw new Error(`no tarball for ${pkg} in ${files.join(", ")}`)
     return join(tarballs, file)
   }
+  // What each package must ship besides its build: the bundles that its exports and its bin point at.
+  const bundled: Partial<Record<(typeof packages)[number], string>> = {
+    sdk: "package/dist/facade/promise.js",
+    cli: "package/dist/app/bin.js"
+  }
   for (const pkg of packages) {
     const entries = run("tar", ["-tzf", tarball(pkg)], work).split("\n")
     check(entries.includes("package/LICENSE"), `${pkg}: the tarball has the LICENSE`)
     check(entries.includes("package/dist/index.d.ts"), `${pkg}: the tarball has dist/index.d.ts`)
     check(!entries.some((e) => e.includes("/test/") || e.endsWith(".tsbuildinfo")), `${pkg}: no tests or build info`)
+    const bundle = bundled[pkg]
+    if (bundle !== undefined) check(entries.includes(bundle), `${pkg}: the tarball has the bundle ${bundle}`)
   }
-  const bundled = { sdk: "package/dist/facade/promise.js", cli: "package/dist/app/bin.js" } as const
-  for (const [pkg, file] of Object.entries(bundled))
-    check(
-      run("tar", ["-tzf", tarball(pkg)], work)
-        .split("\n")
-        .includes(file),
-      `${pkg}: the tarball has the bundle ${file}`
-    )
 
   // 2. An outside project: the tarballs plus what a user adds themselves (effect, Node's types).
   const app = join(work, "app")
@@ -185,14 +194,24 @@ try {
   check(out.fromEffect > 0 && out.side === "Bid" && out.cli === "function", `it runs: ${JSON.stringify(out)}`)
   check(out.badUrl === "ConfigurationError", "the bundled Promise facade rejects with its exported error classes")
   check(out.arrowTable === true, "the bundled Promise facade's bars are the application's apache-arrow Tables")
-  // 3. The README's plain-TypeScript examples, against the installed (bundled) facade and simulator.
-  for (const name of plainExamples) copyFileSync(join(root, "packages", "sdk", "examples", name), join(app, name))
+  // 3. The README's examples, against the installed packages (the bundled facade) and simulator.
+  for (const name of readmeExamples) copyFileSync(join(root, "packages", "sdk", "examples", name), join(app, name))
   writeFileSync(join(app, "commands.ts"), commandsRunner)
   const projectx = join(app, "node_modules", ".bin", "projectx")
-  const commands = [...plainExamples.map((name) => [name]), [projectx, "accounts"]]
-  console.log(run(process.execPath, ["commands.ts", JSON.stringify(commands)], app).trimEnd())
-  check(true, `the plain examples run against the installed facade: ${plainExamples.join(", ")}`)
-  check(true, "projectx accounts runs from the installed (bundled) command against the simulator")
+  const commands = JSON.stringify([...readmeExamples.map((name) => [name]), [projectx, "accounts"]])
+  // On this Node, then on the oldest the README promises (22.19: no `await using`, type stripping by default).
+  for (const [node, args] of [
+    [process.execPath, []],
+    [npx, ["-y", `node@${oldestNode}`]]
+  ] as const) {
+    const output = run(node, [...args, "commands.ts", commands], app).trimEnd()
+    console.log(output)
+    const version = /^on Node (v[\d.]+)/.exec(output)?.[1]
+    check(
+      version === (node === npx ? `v${oldestNode}` : process.version),
+      `on Node ${version}: the README's examples (${readmeExamples.join(", ")}) and projectx accounts run against the installed packages`
+    )
+  }
   const version = run(process.execPath, [join(app, "node_modules", ".bin", "projectx"), "--version"], app)
   check(version.includes("0.1.0"), `the projectx bin runs from the installed package: ${version.trim()}`)
   console.log(`test:pack passed in ${((performance.now() - started) / 1000).toFixed(0)} s`)
