@@ -124,6 +124,16 @@ describe("Bars.toTable", () => {
     expect(Bars.toRows(back)).toEqual([])
   })
 
+  it("accepts canonical zones, aliases and other casings the runtime knows, as the zone was given", () => {
+    const cols = columnsOf(gatewayRows(2))
+    for (const zone of ["America/Chicago", "UTC", "Etc/UTC", "US/Central", "Asia/Calcutta", "america/new_york"]) {
+      expect(Bars.timeZone(Bars.toTable(cols, { timeZone: zone }))).toBe(zone)
+    }
+    expect(() => Bars.toTable(cols, { timeZone: "" })).toThrow(
+      expect.objectContaining({ _tag: "BarsError", reason: "InvalidTimeZone" })
+    )
+  })
+
   it("rejects an unknown zone and ragged columns with a BarsError", () => {
     const cols = columnsOf(gatewayRows(2))
     expect(() => Bars.toTable(cols, { timeZone: "Mars/Olympus" })).toThrow(
