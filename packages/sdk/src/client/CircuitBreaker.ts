@@ -1,18 +1,24 @@
 /**
- * One circuit per endpoint group (Auth, Account, Contract, History, Order, Position, Trade), on Effect's
- * `effect/persistence/CircuitBreaker`: a run of transport failures, timeouts or 5xx opens the group's
- * circuit, calls then fail at once without a request, a half-open probe tests recovery. Business
- * rejections, 4xx, 401 and 429 say nothing about the Gateway's health and are ignored. Transitions are
- * logged and counted; states are readable for health.
+ * One circuit per endpoint group (Auth, Account, Contract, History, Order, Position, Trade): a run of
+ * transport failures, timeouts or 5xx opens the group's circuit, calls then fail at once without a
+ * request, a half-open probe tests recovery. Business rejections, 4xx, 401 and 429 say nothing about the
+ * Gateway's health and are ignored. Transitions are logged and counted; states are readable for health.
+ * The default `layer` keeps the circuits in process (internal/circuitLocal.ts, Effect's state machine
+ * without its per-call machinery); `layerWithoutStore` runs Effect's `effect/persistence/CircuitBreaker`
+ * over any `CircuitBreakerStore`, e.g. Redis to share circuits across processes.
  */
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as Breaker from "effect/persistence/CircuitBreaker"
 import { CircuitOpen as CircuitOpenReason, GatewayError, type Reason } from "./Errors.ts"
+import { Circuit, jitteredExponential, type Outcome } from "./internal/circuitLocal.ts"
 import * as Metrics from "../observability/Metrics.ts"
 import { ProjectXConfig } from "./ProjectXConfig.ts"
 
@@ -37,6 +43,174 @@ export const countsAsFailure = (reason: Reason): boolean =>
 const metricState = (state: string): Metrics.BreakerState =>
   state === "Open" ? "open" : state === "HalfOpen" ? "half_open" : "closed"
 
+type Shape = Context.Service.Shape<typeof CircuitBreaker>
+
+/** How an ended call counts: a failure only when it says the Gateway is unwell (a defect or an interruption does). */
+const outcomeOf = (exit: Exit.Exit<unknown, GatewayError>): Outcome => {
+  if (exit._tag === "Success") return "Success"
+  const error = exit.cause.reasons.find((r) => r._tag === "Fail")
+  if (error === undefined || error._tag !== "Fail") return "Failure"
+  return countsAsFailure(error.error.reason) ? "Failure" : "Ignored"
+}
+
+const circuitOpen = (operation: string, group: string, retryAfterMs: number) =>
+  new GatewayError({ operation, reason: CircuitOpenReason.make({ group, retryAfterMs }) })
+
+/** What both implementations share: the groups seen, the bounded transition history, its logs and metrics. */
+const makeJournal = () => {
+  const groups = new Set<string>()
+  const history: Array<Transition> = []
+  const publish = (group: string, from: string, to: string) =>
+    Effect.suspend(() => {
+      history.push({ group, from, to })
+      if (history.length > 100) history.shift()
+      const level = to === "Open" ? Effect.logWarning : Effect.logInfo
+      return level(`circuit ${group}: ${from} → ${to}`).pipe(
+        Effect.annotateLogs({ group, from, to }),
+        Effect.andThen(Metrics.recordBreakerTransition({ group, from: metricState(from), to: metricState(to) }))
+      )
+    })
+  const finish = (state: (group: string) => Effect.Effect<GroupState>, protect: Shape["protect"]) =>
+    CircuitBreaker.of({
+      protect: (group, operation) => {
+        groups.add(group)
+        return protect(group, operation)
+      },
+      state,
+      states: Effect.gen(function* () {
+        const out: Record<string, GroupState> = {}
+        for (const group of groups) out[group] = yield* state(group)
+        return out
+      }),
+      transitions: Effect.sync(() => history.slice())
+    })
+  return { publish, finish }
+}
+
+/** The circuits in this process (see internal/circuitLocal.ts for why they are not Effect's). */
+const makeLocal = Effect.gen(function* () {
+  const config = yield* ProjectXConfig
+  const openDuration = jitteredExponential(
+    Duration.toMillis(config.breaker.openDuration),
+    Duration.toMillis(config.breaker.maxOpen)
+  )
+  const circuits = new Map<string, Circuit>()
+  const circuitOf = (group: string) => {
+    let circuit = circuits.get(group)
+    if (circuit === undefined) {
+      circuit = new Circuit(config.breaker.failures, openDuration)
+      circuits.set(group, circuit)
+    }
+    return circuit
+  }
+  const journal = makeJournal()
+  const protect =
+    (group: string, operation: string) =>
+    <A, R>(effect: Effect.Effect<A, GatewayError, R>): Effect.Effect<A, GatewayError, R> => {
+      const circuit = circuitOf(group)
+      return Clock.clockWith((clock) => {
+        const admission = circuit.admit(clock.currentTimeMillisUnsafe())
+        if (admission._tag === "Rejected") {
+          return Effect.fail(circuitOpen(operation, group, admission.retryAfterMs ?? 100))
+        }
+        const run = Effect.onExit(effect, (exit) => {
+          const outcome = outcomeOf(exit)
+          // A closed circuit's usual ending needs neither the clock nor a random number.
+          if (circuit.state === "Closed" && outcome !== "Failure") {
+            circuit.record(admission, outcome, 0, Math.random)
+            return Effect.void
+          }
+          return Clock.clockWith((clock) =>
+            Effect.flatMap(Effect.service(Random.Random), (random) => {
+              const t = circuit.record(admission, outcome, clock.currentTimeMillisUnsafe(), () =>
+                random.nextDoubleUnsafe()
+              )
+              return t === undefined ? Effect.void : journal.publish(group, t.from, t.to)
+            })
+          )
+        })
+        return admission.transition === undefined
+          ? run
+          : Effect.andThen(journal.publish(group, admission.transition.from, admission.transition.to), run)
+      })
+    }
+  const state = (group: string) =>
+    Clock.clockWith((clock) => {
+      const circuit = circuits.get(group)
+      const now = clock.currentTimeMillisUnsafe()
+      return Effect.succeed<GroupState>(
+        circuit === undefined || circuit.state === "Closed"
+          ? { _tag: "Closed" }
+          : circuit.state === "Open"
+            ? {
+                _tag: "Open",
+                retryAfterMs: Math.max(0, circuit.openUntil - now),
+                consecutiveOpenings: circuit.consecutiveOpenings
+              }
+            : { _tag: "HalfOpen", probing: circuit.probing }
+      )
+    })
+  return journal.finish(state, protect)
+})
+
+/** Effect's breaker over the provided `CircuitBreakerStore` (memory, Redis, ...). */
+const makeStored = Effect.gen(function* () {
+  const config = yield* ProjectXConfig
+  const breaker = yield* Breaker.make({
+    tripPolicy: Breaker.consecutive(config.breaker.failures),
+    // Exponential, jittered, capped: a flapping Gateway is probed less and less often, never in lockstep.
+    openDuration: Schedule.exponential(config.breaker.openDuration).pipe(
+      Schedule.jittered,
+      Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, config.breaker.maxOpen)))
+    ),
+    maxOpenDuration: config.breaker.maxOpen
+  })
+  const journal = makeJournal()
+  yield* breaker.transitions.pipe(
+    Stream.runForEach((t) => journal.publish(t.key, t.from, t.to)),
+    Effect.forkScoped
+  )
+  const toState = (state: Breaker.State): GroupState =>
+    state._tag === "Closed"
+      ? { _tag: "Closed" }
+      : state._tag === "Open"
+        ? {
+            _tag: "Open",
+            retryAfterMs: Duration.toMillis(state.retryAfter),
+            consecutiveOpenings: state.consecutiveOpenings
+          }
+        : { _tag: "HalfOpen", probing: state.probing }
+  const state = (group: string) =>
+    breaker.state(group).pipe(
+      Effect.map(toState),
+      Effect.orElseSucceed((): GroupState => ({ _tag: "Closed" }))
+    )
+  const classify = (exit: Exit.Exit<unknown, GatewayError>) => {
+    const outcome = outcomeOf(exit)
+    return outcome === "Success" ? Breaker.success : outcome === "Failure" ? Breaker.failure() : Breaker.ignored
+  }
+  const protect =
+    (group: string, operation: string) =>
+    <A, R>(effect: Effect.Effect<A, GatewayError, R>): Effect.Effect<A, GatewayError, R> =>
+      effect.pipe(
+        breaker.execute({ key: group, classify }),
+        Effect.catchIf(
+          (e): e is Breaker.CircuitBreakerError => e instanceof Breaker.CircuitBreakerError,
+          (e) =>
+            e.reason._tag === "CircuitBreakerStoreError"
+              ? Effect.die(e)
+              : Effect.fail(
+                  circuitOpen(
+                    operation,
+                    group,
+                    e.reason._tag === "CircuitOpen" ? Duration.toMillis(e.reason.retryAfter) : 100
+                  )
+                )
+        )
+      ) as Effect.Effect<A, GatewayError, R>
+  return journal.finish(state, protect)
+})
+
 export class CircuitBreaker extends Context.Service<
   CircuitBreaker,
   {
@@ -52,96 +226,15 @@ export class CircuitBreaker extends Context.Service<
     readonly transitions: Effect.Effect<ReadonlyArray<Transition>>
   }
 >()("@projectx-effect/sdk/CircuitBreaker") {
-  static readonly make = Effect.gen(function* () {
-    const config = yield* ProjectXConfig
-    const breaker = yield* Breaker.make({
-      tripPolicy: Breaker.consecutive(config.breaker.failures),
-      // Exponential, jittered, capped: a flapping Gateway is probed less and less often, never in lockstep.
-      openDuration: Schedule.exponential(config.breaker.openDuration).pipe(
-        Schedule.jittered,
-        Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, config.breaker.maxOpen)))
-      ),
-      maxOpenDuration: config.breaker.maxOpen
-    })
-    const groups = new Set<string>()
-    const history: Array<Transition> = []
-    yield* breaker.transitions.pipe(
-      Stream.runForEach((t) => {
-        const transition = { group: t.key, from: t.from, to: t.to }
-        history.push(transition)
-        if (history.length > 100) history.shift()
-        const level = t.to === "Open" ? Effect.logWarning : Effect.logInfo
-        return level(`circuit ${t.key}: ${t.from} → ${t.to}`).pipe(
-          Effect.annotateLogs({ group: t.key, from: t.from, to: t.to }),
-          Effect.andThen(
-            Metrics.recordBreakerTransition({ group: t.key, from: metricState(t.from), to: metricState(t.to) })
-          )
-        )
-      }),
-      Effect.forkScoped
-    )
-    const toState = (state: Breaker.State): GroupState =>
-      state._tag === "Closed"
-        ? { _tag: "Closed" }
-        : state._tag === "Open"
-          ? {
-              _tag: "Open",
-              retryAfterMs: Duration.toMillis(state.retryAfter),
-              consecutiveOpenings: state.consecutiveOpenings
-            }
-          : { _tag: "HalfOpen", probing: state.probing }
-    const state = (group: string) =>
-      breaker.state(group).pipe(
-        Effect.map(toState),
-        Effect.orElseSucceed((): GroupState => ({ _tag: "Closed" }))
-      )
-    const protect =
-      (group: string, operation: string) =>
-      <A, R>(effect: Effect.Effect<A, GatewayError, R>): Effect.Effect<A, GatewayError, R> => {
-        groups.add(group)
-        return effect.pipe(
-          breaker.execute({
-            key: group,
-            classify: (exit) => {
-              if (exit._tag === "Success") return Breaker.success
-              const error = exit.cause.reasons.find((r) => r._tag === "Fail")
-              if (error === undefined || error._tag !== "Fail") return Breaker.failure()
-              return countsAsFailure(error.error.reason) ? Breaker.failure() : Breaker.ignored
-            }
-          }),
-          Effect.catchIf(
-            (e): e is Breaker.CircuitBreakerError => e instanceof Breaker.CircuitBreakerError,
-            (e) =>
-              e.reason._tag === "CircuitBreakerStoreError"
-                ? Effect.die(e)
-                : Effect.fail(
-                    new GatewayError({
-                      operation,
-                      reason: CircuitOpenReason.make({
-                        group,
-                        retryAfterMs: e.reason._tag === "CircuitOpen" ? Duration.toMillis(e.reason.retryAfter) : 100
-                      })
-                    })
-                  )
-          )
-        ) as Effect.Effect<A, GatewayError, R>
-      }
-    return CircuitBreaker.of({
-      protect,
-      state,
-      states: Effect.gen(function* () {
-        const out: Record<string, GroupState> = {}
-        for (const group of groups) out[group] = yield* state(group)
-        return out
-      }),
-      transitions: Effect.sync(() => history.slice())
-    })
-  })
+  /** Circuits in this process. */
+  static readonly make = makeLocal
 
-  /** The default memory store; swap `Breaker.layerStoreRedis` in to share circuits across processes. */
-  static readonly layer = Layer.effect(CircuitBreaker, CircuitBreaker.make).pipe(
-    Layer.provide(Breaker.layerStoreMemory())
-  )
+  /** Effect's breaker over the `CircuitBreakerStore` in context. */
+  static readonly makeStored = makeStored
 
-  static readonly layerWithoutStore = Layer.effect(CircuitBreaker, CircuitBreaker.make)
+  /** The default: circuits in this process, each call's admission and outcome a few field updates. */
+  static readonly layer = Layer.effect(CircuitBreaker, makeLocal)
+
+  /** Effect's breaker over a `CircuitBreakerStore` you provide, e.g. `Breaker.layerStoreRedis` to share circuits. */
+  static readonly layerWithoutStore = Layer.effect(CircuitBreaker, makeStored)
 }
