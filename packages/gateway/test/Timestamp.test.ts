@@ -148,7 +148,8 @@ describe("Timestamp", () => {
     })
 
     it("on valid strings with one character changed, inserted or deleted", () => {
-      const alphabet = fc.constantFrom(..."0123456789-:.,TtZz+ \t\u0663x\u00a0".split(""))
+      // \u0132 and \u013a are "2" and ":" plus 256: a char code truncated to a byte would read as them.
+      const alphabet = fc.constantFrom(..."0123456789-:.,TtZz+ \t\u0663x\u00a0\u0132\u013a\u0154".split(""))
       fc.assert(
         fc.property(
           fc.integer({ min: 0, max: 253_402_300_799_999 }),
