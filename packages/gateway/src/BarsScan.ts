@@ -1,14 +1,11 @@
 /**
- * A `History/retrieveBars` response read straight from its UTF-8 bytes into `BarColumns`, without the
- * 1.8 MB string a 20,000-bar reply decodes to, nor the 20,000 objects and timestamp strings `JSON.parse`
- * would build. It accepts only what it fully understands and declines (returns `undefined`) everything
- * else, so a caller then takes the text + `JSON.parse` + `decodeBarColumns` path, which names the error.
- * Whenever it accepts, the result is exactly that path's: the same JSON grammar (whitespace, escapes,
- * number syntax, nothing after the value), the envelope (`success` true, `errorCode` 0) and
- * `decodeBarColumns`' rules per bar. It declines, rather than reproduces, duplicated keys (`JSON.parse`
- * keeps the last one). Bytes of 0x80 and up are only ever inside strings (elsewhere they are not JSON),
- * where the text path would decode them (invalid sequences to U+FFFD, never swallowing an ASCII byte),
- * so they change no structure: skipped strings pass them over, keys and timestamps holding them are
+ * A `History/retrieveBars` response read straight from its UTF-8 bytes into `BarColumns`: no 1.8 MB
+ * string, none of the 20,000 objects `JSON.parse` would build. It accepts only what it fully understands
+ * and declines (`undefined`) the rest, which then takes the text + `JSON.parse` + `decodeBarColumns` path
+ * that names the error; when it accepts, the result is exactly that path's (JSON grammar, envelope
+ * `success` true / `errorCode` 0, the per-bar rules; duplicated keys are declined, not reproduced).
+ * Bytes 0x80 and up are JSON only inside strings, where UTF-8 decoding (invalid sequences to U+FFFD)
+ * never swallows an ASCII byte: skipped strings pass them over, keys and timestamps holding them are
  * decoded as the text path would. The property tests compare it with the `JSON.parse` path.
  */
 import type { BarColumns } from "./BarsWire.ts"
@@ -225,7 +222,7 @@ const ALL_BAR_KEYS = 63
 /**
  * Where the scanner writes rows: module-level scratch columns, reused by every scan (it is synchronous)
  * and grown by doubling, so a scan allocates only the exact-size result it copies them into (a guess
- * of the row count from the text's length cost more in allocation and GC than the scan saved).
+ * of the row count from the body's length cost more in allocation and GC than the scan saved).
  */
 class Columns {
   n = 0

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Schema } from "effect"
 import * as fc from "fast-check"
-import { parseTimestamp, parseTimestampFast, parseTimestampReference, Timestamp } from "../src/index.ts"
+import {
+  parseTimestamp,
+  parseTimestampBytes,
+  parseTimestampFast,
+  parseTimestampReference,
+  Timestamp
+} from "../src/index.ts"
 
 describe("Timestamp", () => {
   it("decodes every form the Gateway sends to the same instant", () => {
@@ -104,6 +110,24 @@ describe("Timestamp", () => {
 
     it("on near-valid strings (ranges, separators, fractions 0–11 digits, offsets)", () => {
       fc.assert(fc.property(nearValid, agrees), { numRuns: 20_000 })
+    })
+
+    it("reads UTF-8 bytes in place exactly as it reads the string (the bars scanner's way in)", () => {
+      const encode = (s: string) => new TextEncoder().encode(s)
+      const any = fc.string({ unit: "binary", maxLength: 4 })
+      const text = fc.oneof(nearValid, fc.string({ unit: "binary", maxLength: 30 }))
+      fc.assert(
+        fc.property(text, any, any, (t, before, after) => {
+          const at = encode(before).length
+          const n = encode(t).length
+          const b = encode(before + t + after)
+          const fast = parseTimestampFast(t)
+          expect(Object.is(parseTimestampBytes(b, at, at + n), fast), JSON.stringify(t)).toBe(true)
+          // On a view that ends where the timestamp does: nothing is read past its end.
+          expect(Object.is(parseTimestampBytes(b.subarray(at, at + n), 0, n), fast)).toBe(true)
+        }),
+        { numRuns: 10_000 }
+      )
     })
 
     it("on valid instants in every form, fraction lengths 0–9", () => {
