@@ -97,7 +97,7 @@ const notSentCodes = new Set([
   "ERR_INVALID_URL"
 ])
 
-/** A reply as the pipeline reads it, whichever way it came: its body as bytes, or as text (small replies through `HttpClient`). */
+/** A reply as the pipeline reads it, whichever way it came: its body as bytes, or as text (small `HttpClient` replies). */
 interface Reply {
   readonly status: number
   readonly headers: Record<string, string | undefined>

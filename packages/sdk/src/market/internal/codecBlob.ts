@@ -62,12 +62,9 @@ const release = (out: Buffer): void => {
 export const encode = (ipc: Uint8Array, threshold: number): Encoded => {
   if (ipc.byteLength > threshold) {
     const compressed = lz4.compressSync(asBuffer(ipc))
-    const smaller = compressed.byteLength < ipc.byteLength
-    let blob: Uint8Array | undefined
-    if (smaller) {
-      blob = new Uint8Array(HEADER_BYTES + compressed.byteLength)
-      blob.set(compressed, HEADER_BYTES)
-    }
+    const blob =
+      compressed.byteLength < ipc.byteLength ? new Uint8Array(HEADER_BYTES + compressed.byteLength) : undefined
+    blob?.set(compressed, HEADER_BYTES)
     release(compressed)
     if (blob !== undefined) {
       writeHeader(blob, Encoding.Lz4Block, ipc.byteLength)
