@@ -7,10 +7,10 @@
 //    Wall and CPU (process.cpuUsage, all threads) per request; medians of 3 rounds.
 // 2. The same SDK pipeline over an in-memory HttpClient (no network), to show its own CPU cost; 2b. the
 //    production path (undici dispatched directly) over a fake pool that answers on the next turn.
-// 3. The steps of a 20,000-bar response: TextDecoder, JSON.parse, decodeBarColumns, parseTimestamp,
-//    Bars.toTable.
+// 3. The steps of a 20,000-bar response: the byte scan a miss runs, and the text path it replaces
+//    (TextDecoder, JSON.parse, decodeBarColumns, parseTimestamp), then Bars.toTable.
 import { NodeHttpClient } from "@effect/platform-node"
-import { decodeBarColumns, Endpoints, parseTimestamp } from "@projectx-effect/gateway"
+import { decodeBarColumns, Endpoints, parseTimestamp, scanBarsResponse } from "@projectx-effect/gateway"
 import { Accounts, Bars, GatewayClient, Instruments, ProjectX } from "@projectx-effect/sdk"
 import { Simulator } from "@projectx-effect/simulator"
 import { Effect, Layer, ManagedRuntime, Schema } from "effect"
@@ -276,6 +276,7 @@ try {
     console.log(`  ${name.padEnd(44)} ${summarize(xs).median.toFixed(2).padStart(7)} ms`)
   }
   console.log(`3. One 20,000-bar response (${(bytes.byteLength / 1e6).toFixed(2)} MB), median of 30:`)
+  step("scanBarsResponse (the bytes: what a miss runs)", () => scanBarsResponse(bytes))
   step("TextDecoder.decode", () => new TextDecoder().decode(bytes))
   step("JSON.parse", () => JSON.parse(text))
   step("decodeBarColumns (on the parsed JSON)", () => decodeBarColumns(parsed.bars))

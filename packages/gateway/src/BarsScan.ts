@@ -1,14 +1,17 @@
 /**
- * A `History/retrieveBars` response read straight from its text into `BarColumns`, without building the
- * 20,000 objects and timestamp strings `JSON.parse` would. It accepts only what it fully understands and
- * declines (returns `undefined`) everything else, so a caller then takes the `JSON.parse` +
- * `decodeBarColumns` path, which names the error. Whenever it accepts, the result is exactly that path's:
- * the same JSON grammar (whitespace, escapes, number syntax, nothing after the value), the envelope
- * (`success` true, `errorCode` 0) and `decodeBarColumns`' rules per bar. It declines, rather than
- * reproduces, duplicated keys (`JSON.parse` keeps the last one). The property tests compare it with the `JSON.parse` path.
+ * A `History/retrieveBars` response read straight from its UTF-8 bytes into `BarColumns`: no 1.8 MB
+ * string, none of the 20,000 objects `JSON.parse` would build. It accepts only what it fully understands
+ * and declines (`undefined`) the rest, which then takes the text + `JSON.parse` + `decodeBarColumns` path
+ * that names the error; when it accepts, the result is exactly that path's (JSON grammar, envelope
+ * `success` true / `errorCode` 0, the per-bar rules; duplicated keys are declined, not reproduced).
+ * Bytes 0x80 and up are JSON only inside strings, where UTF-8 decoding (invalid sequences to U+FFFD)
+ * never swallows an ASCII byte: skipped strings pass them over, keys and timestamps holding them are
+ * decoded as the text path would. The property tests compare it with the `JSON.parse` path.
  */
 import type { BarColumns } from "./BarsWire.ts"
-import { parseTimestamp, parseTimestampAt } from "./Timestamp.ts"
+import { parseTimestamp, parseTimestampBytes } from "./Timestamp.ts"
+
+const utf8 = new TextDecoder()
 
 // Char codes.
 const QUOTE = 34
@@ -33,23 +36,24 @@ const MAX_DEPTH = 256
 const isHex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)
 
 /**
- * One scan over one text. Positions are indices into `s`; a method that fails returns -1 (or sets
- * `pos` to -1) and the whole scan declines.
+ * One scan over one body. Positions are indices into `b`; a method that fails returns -1 (or sets `pos`
+ * to -1) and the whole scan declines. A read past the end is `undefined`, which equals no byte and
+ * fails every range test (`undefined >= 48` is false), so each check declines there as it should.
  */
 class Scanner {
   /** The value the last `number` call read. */
   value = 0
   /** Whether the last string `string` read had escapes (then `text` decodes it). */
   escaped = false
-  readonly s: string
-  constructor(s: string) {
-    this.s = s
+  readonly b: Uint8Array
+  constructor(b: Uint8Array) {
+    this.b = b
   }
 
   ws(i: number): number {
-    const s = this.s
+    const b = this.b
     for (;;) {
-      const c = s.charCodeAt(i)
+      const c = b[i]
       if (c === 32 || c === 10 || c === 13 || c === 9) i++
       else return i
     }
@@ -57,26 +61,20 @@ class Scanner {
 
   /** The end (after the closing quote) of the string starting at `i` (a quote), or -1. */
   string(i: number): number {
-    const s = this.s
-    const n = s.length
+    const b = this.b
+    const n = b.length
     i++
     this.escaped = false
     while (i < n) {
-      const c = s.charCodeAt(i)
+      const c = b[i]!
       if (c === QUOTE) return i + 1
       if (c < 0x20) return -1
       if (c === BACKSLASH) {
         this.escaped = true
-        const e = s.charCodeAt(i + 1)
+        const e = b[i + 1]
         if (e === 117) {
           // \uXXXX
-          if (
-            i + 5 >= n ||
-            !isHex(s.charCodeAt(i + 2)) ||
-            !isHex(s.charCodeAt(i + 3)) ||
-            !isHex(s.charCodeAt(i + 4)) ||
-            !isHex(s.charCodeAt(i + 5))
-          ) {
+          if (i + 5 >= n || !isHex(b[i + 2]!) || !isHex(b[i + 3]!) || !isHex(b[i + 4]!) || !isHex(b[i + 5]!)) {
             return -1
           }
           i += 6
@@ -95,15 +93,22 @@ class Scanner {
           return -1
         }
       } else {
+        // Any other byte, 0x80 and up included: the text path decodes it inside the string.
         i++
       }
     }
     return -1
   }
 
-  /** The string `string` just read from `start` (its opening quote) to `end`: a slice, or decoded when escaped. */
+  /**
+   * The string `string` just read from `start` (its opening quote) to `end`, as the text path reads it:
+   * decoded from UTF-8 (a string begins and ends at an ASCII quote, so it decodes alone as it does within
+   * the whole body), then its escapes by `JSON.parse`.
+   */
   text(start: number, end: number): string {
-    return this.escaped ? (JSON.parse(this.s.slice(start, end)) as string) : this.s.slice(start + 1, end - 1)
+    return this.escaped
+      ? (JSON.parse(utf8.decode(this.b.subarray(start, end))) as string)
+      : utf8.decode(this.b.subarray(start + 1, end - 1))
   }
 
   /**
@@ -113,97 +118,101 @@ class Scanner {
    * number syntax to the same double.
    */
   number(i: number): number {
-    const s = this.s
+    const b = this.b
     const start = i
-    let c = s.charCodeAt(i)
+    let c = b[i]!
     const negative = c === MINUS
-    if (negative) c = s.charCodeAt(++i)
+    if (negative) c = b[++i]!
     let mantissa = 0
     let digits = 0
     if (c === ZERO) {
-      c = s.charCodeAt(++i)
+      c = b[++i]!
       digits = 1
     } else if (c >= 49 && c <= 57) {
       do {
         mantissa = mantissa * 10 + (c - ZERO)
         digits++
-        c = s.charCodeAt(++i)
+        c = b[++i]!
       } while (c >= ZERO && c <= 57)
     } else {
       return -1
     }
     let fraction = 0
     if (c === DOT) {
-      c = s.charCodeAt(++i)
+      c = b[++i]!
       if (!(c >= ZERO && c <= 57)) return -1
       do {
         mantissa = mantissa * 10 + (c - ZERO)
         fraction++
-        c = s.charCodeAt(++i)
+        c = b[++i]!
       } while (c >= ZERO && c <= 57)
     }
     let exponent = false
     if (c === 101 || c === 69) {
       // e E
       exponent = true
-      c = s.charCodeAt(++i)
-      if (c === PLUS || c === MINUS) c = s.charCodeAt(++i)
+      c = b[++i]!
+      if (c === PLUS || c === MINUS) c = b[++i]!
       if (!(c >= ZERO && c <= 57)) return -1
-      do c = s.charCodeAt(++i)
+      do c = b[++i]!
       while (c >= ZERO && c <= 57)
     }
     if (!exponent && digits + fraction <= 15) {
       const x = fraction === 0 ? mantissa : mantissa / POW10[fraction]!
       this.value = negative ? -x : x
     } else {
-      this.value = Number(s.slice(start, i))
+      // ASCII only (the grammar above), so its UTF-8 decode is the literal.
+      this.value = Number(utf8.decode(b.subarray(start, i)))
     }
     return i
   }
 
   /** The end of any JSON value at `i` (skipped, not read), or -1. */
   skip(i: number, depth: number): number {
-    const s = this.s
-    const c = s.charCodeAt(i)
+    const b = this.b
+    const c = b[i]!
     if (c === QUOTE) return this.string(i)
     if (c === LBRACE || c === LBRACKET) {
       if (depth >= MAX_DEPTH) return -1
       const object = c === LBRACE
       const close = object ? RBRACE : RBRACKET
       i = this.ws(i + 1)
-      if (s.charCodeAt(i) === close) return i + 1
+      if (b[i] === close) return i + 1
       for (;;) {
         if (object) {
-          if (s.charCodeAt(i) !== QUOTE) return -1
+          if (b[i] !== QUOTE) return -1
           i = this.string(i)
           if (i < 0) return -1
           i = this.ws(i)
-          if (s.charCodeAt(i) !== COLON) return -1
+          if (b[i] !== COLON) return -1
           i = this.ws(i + 1)
         }
         i = this.skip(i, depth + 1)
         if (i < 0) return -1
         i = this.ws(i)
-        const d = s.charCodeAt(i)
+        const d = b[i]
         if (d === close) return i + 1
         if (d !== COMMA) return -1
         i = this.ws(i + 1)
       }
     }
     if (c === MINUS || (c >= ZERO && c <= 57)) return this.number(i)
-    if (c === 116) return s.startsWith("true", i) ? i + 4 : -1
-    if (c === 102) return s.startsWith("false", i) ? i + 5 : -1
-    if (c === 110) return s.startsWith("null", i) ? i + 4 : -1
+    if (c === 116) return bytesAre(b, i, "true") ? i + 4 : -1
+    if (c === 102) return bytesAre(b, i, "false") ? i + 5 : -1
+    if (c === 110) return bytesAre(b, i, "null") ? i + 4 : -1
     return -1
   }
 }
 
-/** Whether `s[start, end)` is exactly `key`. */
-const keyIs = (s: string, start: number, end: number, key: string): boolean => {
-  if (end - start !== key.length) return false
-  for (let k = 0; k < key.length; k++) if (s.charCodeAt(start + k) !== key.charCodeAt(k)) return false
+/** Whether the bytes at `i` are the ASCII `word` (past the end they are not). */
+const bytesAre = (b: Uint8Array, i: number, word: string): boolean => {
+  for (let k = 0; k < word.length; k++) if (b[i + k] !== word.charCodeAt(k)) return false
   return true
 }
+
+/** Whether the bytes `b[start, end)` are the ASCII `word`. */
+const bytesEqual = (b: Uint8Array, start: number, end: number, word: string): boolean =>
+  end - start === word.length && bytesAre(b, start, word)
 
 /** Bits of the six bar keys, by their char code. */
 const barKeyBit = (c: number): number =>
@@ -213,7 +222,7 @@ const ALL_BAR_KEYS = 63
 /**
  * Where the scanner writes rows: module-level scratch columns, reused by every scan (it is synchronous)
  * and grown by doubling, so a scan allocates only the exact-size result it copies them into (a guess
- * of the row count from the text's length cost more in allocation and GC than the scan saved).
+ * of the row count from the body's length cost more in allocation and GC than the scan saved).
  */
 class Columns {
   n = 0
@@ -264,14 +273,14 @@ const scratch = new Columns()
 
 /** Reads one bar object at `i` into row `columns.n`; returns its end, or -1. */
 const scanBar = (p: Scanner, i: number, columns: Columns): number => {
-  const s = p.s
-  if (s.charCodeAt(i) !== LBRACE) return -1
+  const b = p.b
+  if (b[i] !== LBRACE) return -1
   if (columns.n === columns.capacity) columns.grow()
   const row = columns.n
   let seen = 0
   i = p.ws(i + 1)
   for (;;) {
-    if (s.charCodeAt(i) !== QUOTE) return -1
+    if (b[i] !== QUOTE) return -1
     const keyStart = i
     i = p.string(i)
     if (i < 0) return -1
@@ -280,10 +289,10 @@ const scanBar = (p: Scanner, i: number, columns: Columns): number => {
       const key = p.text(keyStart, i)
       bit = key.length === 1 ? barKeyBit(key.charCodeAt(0)) : 0
     } else {
-      bit = i - keyStart === 3 ? barKeyBit(s.charCodeAt(keyStart + 1)) : 0
+      bit = i - keyStart === 3 ? barKeyBit(b[keyStart + 1]!) : 0
     }
     i = p.ws(i)
-    if (s.charCodeAt(i) !== COLON) return -1
+    if (b[i] !== COLON) return -1
     i = p.ws(i + 1)
     if (bit === 0) {
       i = p.skip(i, 1)
@@ -292,17 +301,17 @@ const scanBar = (p: Scanner, i: number, columns: Columns): number => {
       if ((seen & bit) !== 0) return -1 // duplicated: JSON.parse keeps the last; leave that to it
       seen |= bit
       if (bit === 1) {
-        if (s.charCodeAt(i) !== QUOTE) return -1
+        if (b[i] !== QUOTE) return -1
         const start = i
         i = p.string(i)
         if (i < 0) return -1
         // In place when it can; otherwise parseTimestamp (the same fast path, then the reference parser).
-        let millis = p.escaped ? Number.NaN : parseTimestampAt(s, start + 1, i - 1)
+        let millis = p.escaped ? Number.NaN : parseTimestampBytes(b, start + 1, i - 1)
         if (Number.isNaN(millis)) millis = parseTimestamp(p.text(start, i)) ?? Number.NaN
         if (Number.isNaN(millis)) return -1
         columns.time[row] = millis
       } else {
-        const c = s.charCodeAt(i)
+        const c = b[i]!
         if (c !== MINUS && !(c >= ZERO && c <= 57)) return -1
         i = p.number(i)
         if (i < 0) return -1
@@ -319,7 +328,7 @@ const scanBar = (p: Scanner, i: number, columns: Columns): number => {
       }
     }
     i = p.ws(i)
-    const c = s.charCodeAt(i)
+    const c = b[i]
     if (c === RBRACE) {
       if (seen !== ALL_BAR_KEYS) return -1
       columns.n = row + 1
@@ -334,17 +343,11 @@ const scanBar = (p: Scanner, i: number, columns: Columns): number => {
  * `,"k":` then a finite number at `i` (the compact layout); its end, or -1. The value is in `p.value`.
  */
 const compactField = (p: Scanner, i: number, key: number): number => {
-  const s = p.s
-  if (
-    s.charCodeAt(i) !== COMMA ||
-    s.charCodeAt(i + 1) !== QUOTE ||
-    s.charCodeAt(i + 2) !== key ||
-    s.charCodeAt(i + 3) !== QUOTE ||
-    s.charCodeAt(i + 4) !== COLON
-  ) {
+  const b = p.b
+  if (b[i] !== COMMA || b[i + 1] !== QUOTE || b[i + 2] !== key || b[i + 3] !== QUOTE || b[i + 4] !== COLON) {
     return -1
   }
-  const c = s.charCodeAt(i + 5)
+  const c = b[i + 5]!
   if (c !== MINUS && !(c >= ZERO && c <= 57)) return -1
   i = p.number(i + 5)
   const x = p.value
@@ -357,20 +360,20 @@ const compactField = (p: Scanner, i: number, key: number): number => {
  * backslash or control character). Returns the bar's end, or -1 to let `scanBar` read it in full.
  */
 const compactBar = (p: Scanner, i: number, columns: Columns): number => {
-  const s = p.s
+  const b = p.b
   if (
-    s.charCodeAt(i) !== LBRACE ||
-    s.charCodeAt(i + 1) !== QUOTE ||
-    s.charCodeAt(i + 2) !== 116 || // t
-    s.charCodeAt(i + 3) !== QUOTE ||
-    s.charCodeAt(i + 4) !== COLON ||
-    s.charCodeAt(i + 5) !== QUOTE
+    b[i] !== LBRACE ||
+    b[i + 1] !== QUOTE ||
+    b[i + 2] !== 116 || // t
+    b[i + 3] !== QUOTE ||
+    b[i + 4] !== COLON ||
+    b[i + 5] !== QUOTE
   ) {
     return -1
   }
-  const end = s.indexOf('"', i + 6)
+  const end = b.indexOf(QUOTE, i + 6)
   if (end < 0) return -1
-  const millis = parseTimestampAt(s, i + 6, end)
+  const millis = parseTimestampBytes(b, i + 6, end)
   if (Number.isNaN(millis)) return -1
   if (columns.n === columns.capacity) columns.grow()
   const row = columns.n
@@ -388,7 +391,7 @@ const compactBar = (p: Scanner, i: number, columns: Columns): number => {
   if (i < 0) return -1
   columns.close[row] = p.value
   i = compactField(p, i, 118) // v
-  if (i < 0 || !(p.value >= 0) || s.charCodeAt(i) !== RBRACE) return -1
+  if (i < 0 || !(p.value >= 0) || b[i] !== RBRACE) return -1
   columns.volume[row] = p.value
   columns.n = row + 1
   return i + 1
@@ -396,16 +399,16 @@ const compactBar = (p: Scanner, i: number, columns: Columns): number => {
 
 /** Reads the bars array at `i`; returns its end, or -1. */
 const scanBars = (p: Scanner, i: number, columns: Columns): number => {
-  const s = p.s
-  if (s.charCodeAt(i) !== LBRACKET) return -1
+  const b = p.b
+  if (b[i] !== LBRACKET) return -1
   i = p.ws(i + 1)
-  if (s.charCodeAt(i) === RBRACKET) return i + 1
+  if (b[i] === RBRACKET) return i + 1
   for (;;) {
     const end = compactBar(p, i, columns)
     i = end < 0 ? scanBar(p, i, columns) : end
     if (i < 0) return -1
     i = p.ws(i)
-    const c = s.charCodeAt(i)
+    const c = b[i]
     if (c === RBRACKET) return i + 1
     if (c !== COMMA) return -1
     i = p.ws(i + 1)
@@ -413,46 +416,48 @@ const scanBars = (p: Scanner, i: number, columns: Columns): number => {
 }
 
 /**
- * The bars of a retrieveBars response body, or `undefined` when the scanner declines: the body is not
- * a successful response it fully understands (not JSON, `success` not true, `errorCode` not 0, a bar
- * `decodeBarColumns` would refuse, a duplicated key, an escaped key, ...). When it returns columns,
- * they equal `decodeBarColumns(JSON.parse(text).bars)`'s.
+ * The bars of a retrieveBars response body (its UTF-8 bytes, read, never kept: the columns are fresh
+ * arrays), or `undefined` when the scanner declines: the body is not a successful response it fully
+ * understands (not JSON, `success` not true, `errorCode` not 0, a bar `decodeBarColumns` would refuse, a
+ * duplicated key, a byte-order mark, ...). When it returns columns, they equal
+ * `decodeBarColumns(JSON.parse(new TextDecoder().decode(bytes)).bars)`'s.
  */
-export const scanBarsResponse = (text: string): BarColumns | undefined => {
-  const p = new Scanner(text)
+export const scanBarsResponse = (bytes: Uint8Array): BarColumns | undefined => {
+  const b = bytes
+  const p = new Scanner(b)
   const columns = scratch
   columns.reset()
   let bars = false
   let success = false
   let errorCode = false
   let i = p.ws(0)
-  if (text.charCodeAt(i) !== LBRACE) return undefined
+  if (b[i] !== LBRACE) return undefined
   i = p.ws(i + 1)
   for (;;) {
-    if (text.charCodeAt(i) !== QUOTE) return undefined
+    if (b[i] !== QUOTE) return undefined
     const keyStart = i
     i = p.string(i)
     if (i < 0) return undefined
-    // Most keys are compared in place; an escaped one is decoded first.
-    const key = p.escaped ? p.text(keyStart, i) : text
-    const from = p.escaped ? 0 : keyStart + 1
-    const to = p.escaped ? key.length : i - 1
+    // Keys are compared in place; an escaped one is decoded first.
+    const keyEnd = i
+    const key = p.escaped ? p.text(keyStart, keyEnd) : undefined
+    const is = (word: string) => (key === undefined ? bytesEqual(b, keyStart + 1, keyEnd - 1, word) : key === word)
     i = p.ws(i)
-    if (text.charCodeAt(i) !== COLON) return undefined
+    if (b[i] !== COLON) return undefined
     i = p.ws(i + 1)
-    if (keyIs(key, from, to, "bars")) {
+    if (is("bars")) {
       if (bars) return undefined
       bars = true
       i = scanBars(p, i, columns)
-    } else if (keyIs(key, from, to, "success")) {
+    } else if (is("success")) {
       // Anything but `true` is the transport's (Rejected or a Decode of the envelope).
-      if (success || !text.startsWith("true", i)) return undefined
+      if (success || !bytesAre(b, i, "true")) return undefined
       success = true
       i += 4
-    } else if (keyIs(key, from, to, "errorCode")) {
+    } else if (is("errorCode")) {
       if (errorCode) return undefined
       errorCode = true
-      const c = text.charCodeAt(i)
+      const c = b[i]!
       if (c !== MINUS && !(c >= ZERO && c <= 57)) return undefined
       i = p.number(i)
       if (i < 0 || p.value !== 0) return undefined
@@ -461,11 +466,11 @@ export const scanBarsResponse = (text: string): BarColumns | undefined => {
     }
     if (i < 0) return undefined
     i = p.ws(i)
-    const c = text.charCodeAt(i)
+    const c = b[i]
     if (c === RBRACE) break
     if (c !== COMMA) return undefined
     i = p.ws(i + 1)
   }
-  if (p.ws(i + 1) !== text.length || !bars || !success || !errorCode) return undefined
+  if (p.ws(i + 1) !== b.length || !bars || !success || !errorCode) return undefined
   return columns.done()
 }

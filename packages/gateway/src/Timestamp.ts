@@ -53,12 +53,12 @@ const DAY_MS = 86_400_000
 
 /**
  * Two ASCII digits at `i` and `i + 1` as a number, or -1. The caller makes sure both are inside the
- * string (past the end charCodeAt is NaN, which `>>> 0` would turn into a digit).
+ * range (past the end of an array a read is `undefined`, which `>>> 0` would turn into a digit).
  */
-const twoDigits = (s: string, i: number): number => {
-  const a = s.charCodeAt(i) - 48
-  const b = s.charCodeAt(i + 1) - 48
-  return a >>> 0 <= 9 && b >>> 0 <= 9 ? a * 10 + b : -1
+const twoDigits = (b: Uint8Array, i: number): number => {
+  const x = b[i]! - 48
+  const y = b[i + 1]! - 48
+  return x >>> 0 <= 9 && y >>> 0 <= 9 ? x * 10 + y : -1
 }
 
 const daysInMonth = (year: number, month: number): number =>
@@ -81,28 +81,29 @@ const daysFromCivil = (year: number, month: number, day: number): number => {
 }
 
 /**
- * The allocation-free fast path on `s[start, end)`: epoch ms for the common forms, NaN when it cannot
- * tell (then `parseTimestamp` asks `parseTimestampReference`). The bars scanner reads timestamps in place
- * with it; exported for the property tests.
+ * The allocation-free fast path on the bytes `b[start, end)` (UTF-8, or any ASCII-compatible encoding:
+ * it accepts only ASCII): epoch ms for the common forms, NaN when it cannot tell (then `parseTimestamp`
+ * asks `parseTimestampReference`). The bars scanner reads timestamps in place in a reply's bytes with it;
+ * `parseTimestampFast` runs it on a string's char codes.
  */
-export const parseTimestampAt = (s: string, start: number, end: number): number => {
+export const parseTimestampBytes = (b: Uint8Array, start: number, end: number): number => {
   if (end - start < 19) return Number.NaN
-  const yHi = twoDigits(s, start)
-  const yLo = twoDigits(s, start + 2)
-  const month = twoDigits(s, start + 5)
-  const day = twoDigits(s, start + 8)
-  const hour = twoDigits(s, start + 11)
-  const minute = twoDigits(s, start + 14)
-  const second = twoDigits(s, start + 17)
-  const sep = s.charCodeAt(start + 10)
+  const yHi = twoDigits(b, start)
+  const yLo = twoDigits(b, start + 2)
+  const month = twoDigits(b, start + 5)
+  const day = twoDigits(b, start + 8)
+  const hour = twoDigits(b, start + 11)
+  const minute = twoDigits(b, start + 14)
+  const second = twoDigits(b, start + 17)
+  const sep = b[start + 10]!
   if (
     yHi < 1 || // also years 0–99
     yLo < 0 ||
-    s.charCodeAt(start + 4) !== 45 || // -
-    s.charCodeAt(start + 7) !== 45 ||
+    b[start + 4]! !== 45 || // -
+    b[start + 7]! !== 45 ||
     (sep !== 84 && sep !== 116 && sep !== 32) || // T t space
-    s.charCodeAt(start + 13) !== 58 || // :
-    s.charCodeAt(start + 16) !== 58 ||
+    b[start + 13]! !== 58 || // :
+    b[start + 16]! !== 58 ||
     month < 1 ||
     month > 12 ||
     day < 1 ||
@@ -119,14 +120,14 @@ export const parseTimestampAt = (s: string, start: number, end: number): number 
   if (day > 28 && day > daysInMonth(year, month)) return Number.NaN
   let i = start + 19
   let millis = 0
-  let c = i < end ? s.charCodeAt(i) : -1
+  let c = i < end ? b[i]! : -1
   if (c === 46 || c === 44) {
     // . or ,
     let n = 0
     let digits = 0
     i++
     for (; i < end; i++) {
-      const d = s.charCodeAt(i) - 48
+      const d = b[i]! - 48
       if (d >>> 0 > 9) break
       n = n * 10 + d
       digits++
@@ -134,7 +135,7 @@ export const parseTimestampAt = (s: string, start: number, end: number): number 
     if (digits === 0 || digits > 9) return Number.NaN
     millis = Math.floor((n / POW10[digits]!) * 1000 + 1e-6)
     if (millis >= 1000) return Number.NaN
-    c = i < end ? s.charCodeAt(i) : -1
+    c = i < end ? b[i]! : -1
   }
   let offsetMinutes = 0
   if (i === end) {
@@ -145,15 +146,9 @@ export const parseTimestampAt = (s: string, start: number, end: number): number 
   } else if (c === 43 || c === 45) {
     // + -
     const rest = end - i - 1
-    const hh = rest >= 2 ? twoDigits(s, i + 1) : -1
+    const hh = rest >= 2 ? twoDigits(b, i + 1) : -1
     const mm =
-      rest === 2
-        ? 0
-        : rest === 4
-          ? twoDigits(s, i + 3)
-          : rest === 5 && s.charCodeAt(i + 3) === 58
-            ? twoDigits(s, i + 4)
-            : -1
+      rest === 2 ? 0 : rest === 4 ? twoDigits(b, i + 3) : rest === 5 && b[i + 3]! === 58 ? twoDigits(b, i + 4) : -1
     if (hh < 0 || mm < 0) return Number.NaN
     offsetMinutes = c === 45 ? -(hh * 60 + mm) : hh * 60 + mm
   } else {
@@ -169,8 +164,25 @@ export const parseTimestampAt = (s: string, start: number, end: number): number 
   )
 }
 
-/** The fast path on a whole string. Exported for the property tests. */
-export const parseTimestampFast = (s: string): number => parseTimestampAt(s, 0, s.length)
+/** Longer strings are no timestamp the fast path reads (35 chars at most); the reference has them. */
+const scratch = new Uint8Array(40)
+
+/**
+ * The fast path on a whole string: its char codes copied into a scratch array (cheaper than a
+ * `TextEncoder`), any non-ASCII char left to the reference (a byte would wrap it to another char).
+ * Exported for the realtime quote decoder and the property tests.
+ */
+export const parseTimestampFast = (s: string): number => {
+  const n = s.length
+  if (n > scratch.length) return Number.NaN
+  let any = 0
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i)
+    any |= c
+    scratch[i] = c
+  }
+  return any > 127 ? Number.NaN : parseTimestampBytes(scratch, 0, n)
+}
 
 /** Epoch milliseconds of a Gateway timestamp, or `undefined` when it is not one. Naive times are UTC. */
 export const parseTimestamp = (input: string): number | undefined => {

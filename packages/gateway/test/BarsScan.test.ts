@@ -3,19 +3,22 @@ import * as fc from "fast-check"
 
 // Heavy properties (thousands of runs each): a fixed seed keeps CI deterministic; change it to explore.
 fc.configureGlobal({ seed: 20_261_124 })
-import {
-  type BarColumns,
-  decodeBarColumns,
-  parseTimestampAt,
-  parseTimestampFast,
-  scanBarsResponse
-} from "../src/index.ts"
+import { type BarColumns, decodeBarColumns, scanBarsResponse } from "../src/index.ts"
 
-/** What the transport's JSON.parse path makes of a 2xx retrieveBars body: the columns, or a failure. */
-const viaJson = (text: string): BarColumns | "failure" => {
+const encoder = new TextEncoder()
+const bytesOf = (text: string): Uint8Array => encoder.encode(text)
+/** The scanner on a text's UTF-8 bytes. */
+const scan = (text: string): BarColumns | undefined => scanBarsResponse(bytesOf(text))
+
+/**
+ * What the transport's text path makes of a 2xx retrieveBars body: the bytes decoded as the transport
+ * decodes them (invalid UTF-8 to U+FFFD, a leading BOM dropped), `JSON.parse`, the envelope, then
+ * `decodeBarColumns`: the columns, or a failure.
+ */
+const viaJson = (bytes: Uint8Array): BarColumns | "failure" => {
   let json: unknown
   try {
-    json = JSON.parse(text)
+    json = JSON.parse(new TextDecoder().decode(bytes))
   } catch {
     return "failure"
   }
@@ -34,12 +37,13 @@ const sameColumns = (a: BarColumns, b: BarColumns): boolean =>
   keys.every((k) => a[k].length === b[k].length && a[k].every((x, i) => Object.is(x, b[k][i])))
 
 /** The scanner declines, or agrees with the JSON.parse path (which then succeeded). */
-const agrees = (text: string): boolean => {
-  const scanned = scanBarsResponse(text)
+const agreesOnBytes = (bytes: Uint8Array): boolean => {
+  const scanned = scanBarsResponse(bytes)
   if (scanned === undefined) return true
-  const reference = viaJson(text)
+  const reference = viaJson(bytes)
   return reference !== "failure" && sameColumns(scanned, reference)
 }
+const agrees = (text: string): boolean => agreesOnBytes(bytesOf(text))
 
 // --- Generators: a response as a list of [key, value text] entries, serialized with random whitespace.
 
@@ -102,13 +106,29 @@ const timestamp = fc
     return `${iso.slice(0, 10)}${sep}${iso.slice(11, 19)}${fraction}${zone}`
   })
 
-/** Any JSON value as text, with whitespace inside and escaped strings. */
+/**
+ * A private-use character that `withRawBytes` replaces, in the UTF-8 bytes, by bytes that are not UTF-8
+ * (which the text path decodes to U+FFFD). Its UTF-8 is EE 80 80.
+ */
+const RAW = "\ue000"
+
+/** Any JSON value as text, with whitespace inside, escaped strings and non-ASCII ones. */
 const jsonText: fc.Arbitrary<string> = fc.letrec<{ value: string }>((tie) => ({
   value: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
-    fc.constantFrom("null", "true", "false", '"a\\"b\\\\c\\u00e9\\n"', '"}]{[,:"', '"\\/\\b\\f\\r\\t"'),
+    fc.constantFrom(
+      "null",
+      "true",
+      "false",
+      '"a\\"b\\\\c\\u00e9\\n"',
+      '"}]{[,:"',
+      '"\\/\\b\\f\\r\\t"',
+      `"a${RAW}b${RAW}"`
+    ),
     numberLiteral(false),
     fc.string().map((s) => JSON.stringify(s)),
+    // Any code point, written raw (JSON.stringify escapes only controls, quotes and lone surrogates).
+    fc.string({ unit: "binary", maxLength: 6 }).map((s) => JSON.stringify(s)),
     fc.array(tie("value"), { maxLength: 3 }).map((xs) => `[ ${xs.join(" ,\n")} ]`),
     fc
       .array(fc.tuple(fc.string({ maxLength: 4 }), tie("value")), { maxLength: 3 })
@@ -136,8 +156,9 @@ const maybeEscaped = (entries: ReadonlyArray<Entry>) =>
 
 const unknownEntry = fc.tuple(
   fc.oneof(
-    fc.constantFrom("x", "tt", "volume", "oo", "T", "__proto__", "bars2", "é"),
-    fc.string({ maxLength: 5 }).filter((k) => !k.startsWith("\\"))
+    fc.constantFrom("x", "tt", "volume", "oo", "T", "__proto__", "bars2", "é", "t\u00e9", "\u{1f600}", `b${RAW}`),
+    fc.string({ maxLength: 5 }).filter((k) => !k.startsWith("\\")),
+    fc.string({ unit: "grapheme", maxLength: 3 }).filter((k) => !k.startsWith("\\"))
   ),
   jsonText
 )
@@ -148,7 +169,9 @@ const validBar = fc
     t: fc.oneof(
       timestamp.map((t) => JSON.stringify(t)),
       // escaped, which JSON.parse reads to the same string
-      timestamp.map((t) => `"\\u${t.charCodeAt(0).toString(16).padStart(4, "0")}${t.slice(1)}"`)
+      timestamp.map((t) => `"\\u${t.charCodeAt(0).toString(16).padStart(4, "0")}${t.slice(1)}"`),
+      // non-ASCII white space before the zone (the regex's \s): the reference parser's, on the decoded text
+      fc.constantFrom('"2025-07-18T21:00:00\u00a0Z"', '"2025-07-18T21:00:00\u3000+01:00"', '"2025-07-18\u2028z"')
     ),
     o: finiteLiteral(false),
     h: finiteLiteral(false),
@@ -320,12 +343,79 @@ const mutated = fc
     }
   })
 
+// --- Byte-level cases: what the text path's decode sees and the scanner must read the same way.
+
+/** The text's UTF-8 with each `RAW` replaced by the next of `raws` (bytes 0x80–0xff: not UTF-8 as they stand). */
+const withRawBytes = (text: string, raws: ReadonlyArray<Uint8Array>): Uint8Array => {
+  const src = bytesOf(text)
+  const out: Array<number> = []
+  let k = 0
+  for (let i = 0; i < src.length; i++) {
+    if (src[i] === 0xee && src[i + 1] === 0x80 && src[i + 2] === 0x80 && raws.length > 0) {
+      out.push(...raws[k++ % raws.length]!)
+      i += 2
+    } else {
+      out.push(src[i]!)
+    }
+  }
+  return Uint8Array.from(out)
+}
+
+/** Runs of bytes that are not UTF-8: stray continuations, lone or cut-short leads, overlongs, surrogates. */
+const invalidUtf8 = fc.oneof(
+  fc.uint8Array({ min: 0x80, max: 0xff, minLength: 1, maxLength: 4 }),
+  fc.constantFrom(
+    Uint8Array.of(0xc0, 0x80),
+    Uint8Array.of(0xe2, 0x82),
+    Uint8Array.of(0xed, 0xa0, 0x80),
+    Uint8Array.of(0xf4, 0x90, 0x80, 0x80),
+    Uint8Array.of(0xf0, 0x9f, 0x98),
+    Uint8Array.of(0xff)
+  )
+)
+
+/** A valid response with `RAW` in a skipped string of the envelope and of each bar. */
+const rawResponse = envelope(
+  barsArray(fc.oneof(validBar, gatewayBar).map((bar) => `{"note":"${RAW}x${RAW}",${bar.slice(1)}`))
+).map((text) => text.replace("{", `{"raw":"${RAW}",`))
+
+/** A response's bytes edited at one place: truncated, or any byte inserted, deleted or replaced. */
+const byteEdited = fc
+  .tuple(
+    validResponse,
+    fc.nat(),
+    fc.constantFrom("truncate", "insert", "delete", "replace"),
+    fc.integer({ min: 0, max: 255 })
+  )
+  .map(([text, at, how, byte]) => {
+    const b = bytesOf(text)
+    const i = b.length === 0 ? 0 : at % b.length
+    const edited = new Uint8Array(b.length + 1)
+    edited.set(b.subarray(0, i))
+    switch (how) {
+      case "truncate":
+        return b.slice(0, i)
+      case "insert":
+        edited[i] = byte
+        edited.set(b.subarray(i), i + 1)
+        return edited
+      case "delete":
+        edited.set(b.subarray(i + 1), i)
+        return edited.subarray(0, b.length - 1)
+      default:
+        edited[i] = byte
+        edited.set(b.subarray(i + 1), i + 1)
+        return edited.subarray(0, b.length)
+    }
+  })
+
 describe("scanBarsResponse", () => {
   const counts = { accepted: 0, refused: 0 }
   /** Counts texts the scanner accepted and texts the JSON.parse path refused. */
-  const tally = (text: string) => {
-    if (scanBarsResponse(text) !== undefined) counts.accepted++
-    if (viaJson(text) === "failure") counts.refused++
+  const tally = (text: string | Uint8Array) => {
+    const bytes = typeof text === "string" ? bytesOf(text) : text
+    if (scanBarsResponse(bytes) !== undefined) counts.accepted++
+    if (viaJson(bytes) === "failure") counts.refused++
   }
   beforeEach(() => {
     counts.accepted = 0
@@ -337,19 +427,19 @@ describe("scanBarsResponse", () => {
       '{"bars":[{"t":"2025-07-18T21:01:00+00:00","o":22228.25,"h":22230,"l":22227.5,"c":22229.75,"v":131},' +
       '{"t":"2025-07-18T21:00:00+00:00","o":22228,"h":22228.5,"l":22226,"c":22228.25,"v":0}],' +
       '"success":true,"errorCode":0,"errorMessage":null}'
-    const scanned = scanBarsResponse(text)
+    const scanned = scan(text)
     expect(scanned).toBeDefined()
     expect(Array.from(scanned!.time)).toEqual([Date.UTC(2025, 6, 18, 21, 1), Date.UTC(2025, 6, 18, 21)])
     expect(Array.from(scanned!.close)).toEqual([22229.75, 22228.25])
     expect(Array.from(scanned!.volume)).toEqual([131, 0])
-    expect(scanBarsResponse('{"bars":[],"success":true,"errorCode":0}')?.time.length).toBe(0)
+    expect(scan('{"bars":[],"success":true,"errorCode":0}')?.time.length).toBe(0)
   })
 
   it("accepts every valid response, with exactly the values JSON.parse + decodeBarColumns give", () => {
     fc.assert(
       fc.property(validResponse, (text) => {
-        const scanned = scanBarsResponse(text)
-        const reference = viaJson(text)
+        const scanned = scan(text)
+        const reference = viaJson(bytesOf(text))
         expect(reference).not.toBe("failure")
         expect(scanned, text).toBeDefined()
         expect(sameColumns(scanned!, reference as BarColumns), text).toBe(true)
@@ -362,7 +452,7 @@ describe("scanBarsResponse", () => {
     fc.assert(
       fc.property(numberLiteral(false), (literal) => {
         const text = `{"success":true,"errorCode":0,"bars":[{"t":"2025-07-18","o":${literal},"h":0,"l":0,"c":0,"v":0}]}`
-        const scanned = scanBarsResponse(text)
+        const scanned = scan(text)
         const value = JSON.parse(literal) as number
         if (Number.isFinite(value)) expect(Object.is(scanned?.open[0], value), literal).toBe(true)
         else expect(scanned).toBeUndefined()
@@ -396,27 +486,84 @@ describe("scanBarsResponse", () => {
     expect(counts.refused).toBeGreaterThan(250)
   })
 
-  it("reads a timestamp in place exactly as parseTimestampFast reads the slice", () => {
-    const edited = fc
-      .tuple(timestamp, fc.nat(), fc.constantFrom(...'0123456789-:T .,Zz+"\\x'), fc.boolean())
-      .map(([t, at, c, insert]) => {
-        const i = at % (t.length + 1)
-        return t.slice(0, i) + c + t.slice(insert ? i : i + 1)
-      })
+  it("reads non-ASCII and invalid UTF-8 in skipped strings as the text path does", () => {
     fc.assert(
-      fc.property(fc.oneof(timestamp, edited, fc.string()), fc.string(), fc.string(), (t, before, after) => {
-        const s = before + t + after
-        expect(Object.is(parseTimestampAt(s, before.length, before.length + t.length), parseTimestampFast(t)), t).toBe(
-          true
-        )
+      fc.property(rawResponse, fc.array(invalidUtf8, { minLength: 1, maxLength: 4 }), (text, raws) => {
+        const bytes = withRawBytes(text, raws)
+        const scanned = scanBarsResponse(bytes)
+        const reference = viaJson(bytes)
+        expect(reference).not.toBe("failure")
+        expect(scanned, text).toBeDefined()
+        expect(sameColumns(scanned!, reference as BarColumns), text).toBe(true)
       }),
-      { numRuns: 10_000 }
+      { numRuns: 1000 }
     )
+  })
+
+  it("never accepts what the JSON.parse path refuses, nor gives other values (edited bytes)", () => {
+    fc.assert(
+      fc.property(byteEdited, (bytes) => {
+        expect(agreesOnBytes(bytes), new TextDecoder().decode(bytes)).toBe(true)
+        tally(bytes)
+      }),
+      { numRuns: 5000 }
+    )
+    expect(counts.accepted).toBeGreaterThan(250)
+    expect(counts.refused).toBeGreaterThan(250)
+  })
+
+  it("declines a reply cut short anywhere, read from a view with nothing past its end", () => {
+    const text =
+      '{"bars":[{"t":"2025-07-18T21:01:00+00:00","o":22228.25,"h":22230,"l":22227.5,"c":22229.75,"v":131},' +
+      ' { "v" : 1e0 , "c":-0, "note":"d\u00e9j\u00e0 \u2028\ud83d\ude00", "t" : "2025-07-18t21:00:00.5Z", "o":1, "h":2.5, "l":0.25 }],' +
+      ` "errorMessage":"caf\u00e9 ${RAW}", "success" : true ,"errorCode":0 }`
+    const whole = withRawBytes(text, [Uint8Array.of(0xe2, 0x82)])
+    // Copied into a larger buffer: a scanner reading past the view's end would see these.
+    const backing = new Uint8Array(whole.length + 8).fill(0x7d) // }
+    backing.set(whole)
+    expect(scanBarsResponse(backing.subarray(0, whole.length))?.time.length).toBe(2)
+    expect(agreesOnBytes(whole)).toBe(true)
+    const last = whole.lastIndexOf(0x7d)
+    for (let n = 0; n < whole.length; n++) {
+      const cut = backing.subarray(0, n)
+      if (n <= last) expect(scanBarsResponse(cut), `${n} bytes`).toBeUndefined()
+      else expect(agreesOnBytes(cut)).toBe(true)
+    }
+  })
+
+  it("declines bytes that are not JSON outside strings (non-ASCII, invalid UTF-8, a byte-order mark)", () => {
+    const ok = '{"success":true,"errorCode":0,"bars":[{"t":"2025-07-18","o":1,"h":1,"l":1,"c":1,"v":1}]}'
+    expect(scan(ok)).toBeDefined()
+    const cases: Array<Uint8Array> = [
+      bytesOf(ok.replace(":true", ":\u00a0true")), // NBSP is no JSON white space
+      bytesOf(ok.replace(",", "\u2028,")),
+      bytesOf(ok.replace('"o":1', '"o":\u0661')), // an Arabic-Indic digit
+      bytesOf(`\ufeff${ok}`), // the text path's TextDecoder drops the BOM; the scanner leaves it to that path
+      withRawBytes(ok.replace(',"bars"', `${RAW},"bars"`), [Uint8Array.of(0x80)]),
+      withRawBytes(ok.replace('"v":1', `"v":1${RAW}`), [Uint8Array.of(0xff)]),
+      withRawBytes(`${ok}${RAW}`, [Uint8Array.of(0xc2)])
+    ]
+    for (const bytes of cases) {
+      expect(scanBarsResponse(bytes), new TextDecoder().decode(bytes)).toBeUndefined()
+      expect(agreesOnBytes(bytes)).toBe(true)
+    }
+  })
+
+  it("returns columns of their own: the body's buffer can be freed at once", () => {
+    const text =
+      '{"success":true,"errorCode":0,"bars":[{"t":"2025-07-18T21:00:00Z","o":1,"h":2,"l":0.5,"c":1.5,"v":7}]}'
+    const bytes = bytesOf(text)
+    const scanned = scanBarsResponse(bytes)!
+    for (const k of keys) expect(scanned[k].buffer).not.toBe(bytes.buffer)
+    ;(bytes.buffer as { transfer?: (length: number) => unknown }).transfer?.(0)
+    expect(bytes.length).toBe(0)
+    expect(Array.from(scanned.high)).toEqual([2])
+    expect(Array.from(scanned.time)).toEqual([Date.UTC(2025, 6, 18, 21)])
   })
 
   it("declines what it does not read itself", () => {
     const ok = '{"success":true,"errorCode":0,"bars":[]}'
-    expect(scanBarsResponse(ok)).toBeDefined()
+    expect(scan(ok)).toBeDefined()
     for (const text of [
       '{"success":true,"errorCode":0,"bars":[],"bars":[]}', // duplicated key: JSON.parse keeps the last
       '{"success":false,"errorCode":0,"bars":[]}',
@@ -431,7 +578,7 @@ describe("scanBarsResponse", () => {
       '{"success":true,"errorCode":0,"bars":[{"t":"2025-07-18","o":1,"o":2,"h":1,"l":1,"c":1,"v":1}]}',
       `{"success":true,"errorCode":0,"x":${"[".repeat(10_000)}${"]".repeat(10_000)},"bars":[]}`
     ]) {
-      expect(scanBarsResponse(text), text).toBeUndefined()
+      expect(scan(text), text).toBeUndefined()
       expect(agrees(text)).toBe(true)
     }
   })

@@ -3,7 +3,7 @@ import { Endpoints } from "@projectx-effect/gateway"
 import { Array as Arr, Effect, Layer } from "effect"
 import * as BarCache from "../src/market/BarCache.ts"
 import * as Bars from "../src/market/Bars.ts"
-import { ValidationError } from "../src/client/Errors.ts"
+import { GatewayError, ValidationError } from "../src/client/Errors.ts"
 import { GatewayClient } from "../src/client/GatewayClient.ts"
 import { type BarsProgress, MarketData, plan } from "../src/market/MarketData.ts"
 import * as SpanRecorder from "../src/testing/SpanRecorder.ts"
@@ -236,6 +236,35 @@ describe("MarketData.bars against the simulator", () => {
       expect(yield* requests("retrieveBars")).toBe(2)
       expect(Bars.toColumns(table).time[24_999]).toBe(end.getTime())
     }).pipe(Effect.provide(withSdk({}, sim)))
+  )
+
+  it.live("a 20,000-bar reply decodes from its bytes; a cut reply or an error envelope fails with a typed error", () =>
+    Effect.gen(function* () {
+      const market = yield* MarketData
+      const sim = yield* admin
+      const end = new Date(NOW - 60 * MINUTE)
+      const request = { contractId, unit: "minute" as const, start: new Date(end.getTime() - 19_999 * MINUTE), end }
+      // Cut in the middle: the scanner declines, and JSON.parse names what is wrong.
+      yield* promise(() => sim.setFaults([{ endpoint: "retrieveBars", kind: "malformed", times: 1 }]))
+      const cut = yield* Effect.flip(market.bars(request))
+      assert(cut instanceof GatewayError)
+      expect(cut.reason).toMatchObject({ _tag: "Decode", path: "" })
+      expect(cut.message).toContain("the body is not JSON")
+      // success false: the endpoint's error code, by name.
+      const code = Endpoints.retrieveBars.errors.ContractNotFound
+      yield* promise(() => sim.setFaults([{ endpoint: "retrieveBars", kind: "errorCode", errorCode: code, times: 1 }]))
+      const rejected = yield* Effect.flip(market.bars(request))
+      assert(rejected instanceof GatewayError)
+      expect(rejected.reason).toMatchObject({ _tag: "Rejected", code, name: "ContractNotFound" })
+      // Neither failure was cached: the next call reads the whole reply, straight from its bytes.
+      const table = yield* market.bars(request)
+      expect(table.numRows).toBe(20_000)
+      const { time, close } = Bars.toColumns(table)
+      expect(time[0]).toBe(request.start.getTime())
+      expect(time[19_999]).toBe(end.getTime())
+      expect(close.every((x) => Number.isFinite(x) && x > 0)).toBe(true)
+      expect(yield* requests("retrieveBars")).toBe(3)
+    }).pipe(Effect.provide(withSdk({ retry: { times: 0 } }, sim)))
   )
 
   it.live("bad parameters and unknown symbols fail before any bars request", () =>

@@ -85,6 +85,56 @@ describe("GatewayTransport over the undici pool", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.live("a body decoder gets the reply's bytes before any text; the joined buffer is freed once read", () =>
+    Effect.gen(function* () {
+      const accountsOf = (n: number) =>
+        Array.from({ length: n }, (_, i) => ({
+          id: i + 1,
+          name: `Compte-${i}-€é`,
+          balance: 1,
+          canTrade: true,
+          isVisible: true
+        }))
+      const text = JSON.stringify({ accounts: accountsOf(300), success: true, errorCode: 0, errorMessage: null })
+      const bytes = new TextEncoder().encode(text)
+      const { url } = yield* serve((_, res) => {
+        res.writeHead(200, { "content-type": "application/json", "content-length": String(bytes.length) })
+        // In three writes with pauses (a 3-byte character split between two): several chunks, which the
+        // transport joins into a buffer of its own.
+        const cuts = [0, 7001, 14_002, bytes.length]
+        const write = (k: number) => {
+          if (k === 3) return void res.end()
+          res.write(bytes.subarray(cuts[k], cuts[k + 1]))
+          setTimeout(() => write(k + 1), 30)
+        }
+        write(0)
+      })
+      const seen: Array<Uint8Array> = []
+      const call = (accept: boolean) =>
+        GatewayTransport.use((t) =>
+          t.send<typeof Endpoints.searchAccounts, unknown>(
+            Endpoints.searchAccounts,
+            { onlyActiveAccounts: true },
+            {
+              decodeBytes: (body) => {
+                seen.push(body)
+                // Read now, as the contract says: the buffer is freed once this returns.
+                const decoded = new TextDecoder().decode(body)
+                return accept ? Effect.succeed({ fromBytes: decoded === text }) : undefined
+              }
+            }
+          )
+        )
+      const layer = transport(url)
+      expect(yield* call(true).pipe(Effect.provide(layer))).toEqual({ fromBytes: true })
+      expect(seen[0]!.byteLength).toBe(0) // the transport's joined copy, detached
+      // Declined: the text path (JSON.parse and the endpoint's Schema) reads the same bytes.
+      const reply = (yield* call(false).pipe(Effect.provide(layer))) as { accounts: ReadonlyArray<{ name: string }> }
+      expect(reply.accounts.map((a) => a.name)).toEqual(accountsOf(300).map((a) => a.name))
+      expect(seen[1]!.byteLength).toBe(0)
+    }).pipe(Effect.scoped)
+  )
+
   it.live("an endless body fails with TooLarge near the cap and the connection is dropped", () =>
     Effect.gen(function* () {
       const chunk = `{"orders":[${'{"id":1},'.repeat(1000)}`

@@ -327,10 +327,10 @@ export class MarketData extends Context.Service<
             includePartialBar: range.includePartialBar
           },
           {
-            // The scanner reads the columns straight from the text; anything it does not fully
-            // understand (an error envelope, a bad bar) goes through JSON.parse and `decode`.
-            decodeText: (text) => {
-              const columns = scanBarsResponse(text)
+            // The scanner reads the columns straight from the body's bytes (no 1.8 MB string); anything
+            // it does not fully understand (an error envelope, a bad bar) goes through JSON.parse and `decode`.
+            decodeBytes: (bytes) => {
+              const columns = scanBarsResponse(bytes)
               return columns === undefined ? undefined : Effect.succeed(columns)
             },
             decode: (json) => {

@@ -26,6 +26,7 @@ import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClientError from "effect/http/HttpClientError"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import { redactString } from "../../observability/internal/redact.ts"
 import * as Metrics from "../../observability/Metrics.ts"
@@ -34,16 +35,26 @@ import { GatewayError, type Reason, Timeout, TooLarge, Transport, ValidationErro
 import { ProjectXConfig } from "../ProjectXConfig.ts"
 import { RateLimiter } from "../RateLimiter.ts"
 import { classifyStatus, decodeReason, issuePath, onAccepted, readBody, shouldRetry } from "./interpret.ts"
-import { type Dispatcher, decodeChunks, exchange, UndiciPool } from "./undiciExchange.ts"
+import {
+  type Body,
+  bodyText,
+  type Dispatcher,
+  exchange,
+  joinChunks,
+  releaseBody,
+  UndiciPool
+} from "./undiciExchange.ts"
 
 /** Turns a parsed JSON body into the call's result, or a reason it is not acceptable. */
 export type Decoder<A> = (json: unknown) => Effect.Effect<A, Reason>
 
 /**
- * Turns a 2xx body's text straight into the call's result, or returns `undefined` to leave the body to
- * `JSON.parse`, the envelope check and the `Decoder` (which then name whatever is wrong with it).
+ * Turns a 2xx body's UTF-8 bytes straight into the call's result, or returns `undefined` to leave the
+ * body to its text, `JSON.parse`, the envelope check and the `Decoder` (which then name whatever is wrong
+ * with it). It reads the bytes before it returns and keeps no view of them: the transport frees their
+ * buffer right after.
  */
-export type BodyDecoder<A> = (text: string) => Effect.Effect<A, Reason> | undefined
+export type BodyDecoder<A> = (bytes: Uint8Array) => Effect.Effect<A, Reason> | undefined
 
 export interface SendOptions<A> {
   /** The bearer token; required by authenticated endpoints. Unwrapped only where the header is set. */
@@ -51,14 +62,15 @@ export interface SendOptions<A> {
   /** A faster decoder for this payload (bars); it must enforce the same rules as the endpoint's Schema. */
   readonly decode?: Decoder<A> | undefined
   /**
-   * Tried on a 2xx body before `JSON.parse` (bars: a scanner that skips building the objects). When it
-   * gives an Effect, that is the result; it must then enforce the envelope and every rule `decode` does.
+   * Tried on a 2xx body's bytes before any text is made (bars: a scanner that skips the 1.8 MB string and
+   * the objects). When it gives an Effect, that is the result; it must then enforce the envelope and
+   * every rule `decode` does. Small replies through a caller's own `HttpClient` arrive as text and skip it.
    */
-  readonly decodeText?: BodyDecoder<A> | undefined
+  readonly decodeBytes?: BodyDecoder<A> | undefined
 }
 
 /** What `GatewayClient.call` passes on to `GatewayTransport.send` (the token is its own). */
-export type CallOptions<A> = Pick<SendOptions<A>, "decode" | "decodeText">
+export type CallOptions<A> = Pick<SendOptions<A>, "decode" | "decodeBytes">
 
 export interface TransportStats {
   readonly requests: number
@@ -85,11 +97,11 @@ const notSentCodes = new Set([
   "ERR_INVALID_URL"
 ])
 
-/** A reply as the pipeline reads it, whichever way it came. */
+/** A reply as the pipeline reads it, whichever way it came: its body as bytes, or as text (small `HttpClient` replies). */
 interface Reply {
   readonly status: number
   readonly headers: Record<string, string | undefined>
-  readonly text: string
+  readonly body: Body | string
 }
 
 /** The Gateway's clock as seen through `Date` headers: its time minus ours, once a reply carried one. */
@@ -252,8 +264,11 @@ export class GatewayTransport extends Context.Service<
       })
     )
 
-    /** The HttpClient path (a caller's own client, the unit tests' fakes): the body as text under the cap. */
-    const readText = (endpoint: AnyEndpoint, response: HttpClientResponse.HttpClientResponse) => {
+    /** The HttpClient path (a caller's own client, the unit tests' fakes): the body under the cap. */
+    const readReplyBody = (
+      endpoint: AnyEndpoint,
+      response: HttpClientResponse.HttpClientResponse
+    ): Effect.Effect<Body | string, GatewayError | HttpClientError.HttpClientError> => {
       const declared = Number(response.headers["content-length"] ?? Number.NaN)
       // A large reply (20,000 bars are 1.8 MB) is read chunk by chunk, not through `text`, whose Blob and
       // ArrayBuffer copies leave 3 × its size in ArrayBuffers that no GC frees before the next calls.
@@ -272,7 +287,7 @@ export class GatewayTransport extends Context.Service<
             chunks.push(chunk)
             return Effect.void
           }),
-          Effect.map(() => decodeChunks(chunks, size))
+          Effect.map(() => joinChunks(chunks, size))
         )
       })
     }
@@ -281,11 +296,11 @@ export class GatewayTransport extends Context.Service<
       http.execute(base).pipe(
         Effect.flatMap((response) =>
           Effect.map(
-            readText(endpoint, response),
-            (text): Reply => ({
+            readReplyBody(endpoint, response),
+            (body): Reply => ({
               status: response.status,
               headers: response.headers,
-              text
+              body
             })
           )
         ),
@@ -353,15 +368,16 @@ export class GatewayTransport extends Context.Service<
       endpoint: AnyEndpoint,
       reply: Reply,
       decodePayload: Decoder<A>,
-      decodeText: BodyDecoder<A> | undefined
+      decodeBytes: BodyDecoder<A> | undefined
     ): Effect.Effect<A, GatewayError> => {
-      const { status, headers, text } = reply
+      const { status, headers, body } = reply
       const date = observeDate(headers)
       const annotated =
         date === undefined
           ? Effect.annotateCurrentSpan("http.response.status_code", status)
           : Effect.andThen(date, Effect.annotateCurrentSpan("http.response.status_code", status))
       if (status < 200 || status >= 300) {
+        const text = typeof body === "string" ? body : bodyText(body)
         return Effect.andThen(
           annotated,
           Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -378,17 +394,18 @@ export class GatewayTransport extends Context.Service<
       // Past the status line the Gateway has accepted the request: what cannot be read is ambiguous on an
       // endpoint that is not retry-safe (`onAccepted`).
       const failAccepted = (reason: Reason) => failWith(endpoint, onAccepted(endpoint, reason))
-      let decoded: Effect.Effect<A, GatewayError> | undefined
-      if (decodeText !== undefined) {
-        const direct = decodeText(text)
-        if (direct !== undefined) decoded = Effect.catch(direct, failAccepted)
+      if (decodeBytes !== undefined && typeof body !== "string") {
+        // Straight from the bytes: no text is made when the decoder accepts them.
+        const direct = decodeBytes(body.bytes)
+        if (direct !== undefined) {
+          releaseBody(body)
+          return Effect.andThen(annotated, Effect.catch(direct, failAccepted))
+        }
       }
-      if (decoded === undefined) {
-        const body = readBody(endpoint, text)
-        decoded = Result.isFailure(body)
-          ? failWith(endpoint, body.failure)
-          : Effect.catch(decodePayload(body.success), failAccepted)
-      }
+      const json = readBody(endpoint, typeof body === "string" ? body : bodyText(body))
+      const decoded = Result.isFailure(json)
+        ? failWith(endpoint, json.failure)
+        : Effect.catch(decodePayload(json.success), failAccepted)
       return Effect.andThen(annotated, decoded)
     }
 
@@ -399,7 +416,7 @@ export class GatewayTransport extends Context.Service<
     ): Effect.Effect<A, GatewayError | ValidationError> => {
       const c = compile(endpoint)
       const decodePayload = (options.decode ?? c.decode) as Decoder<A>
-      const decodeText = options.decodeText
+      const decodeBytes = options.decodeBytes
       const token = endpoint.authenticated && options.token !== undefined ? Redacted.value(options.token) : undefined
       let attempts = 0
       const failedWith: Array<string> = []
@@ -430,7 +447,7 @@ export class GatewayTransport extends Context.Service<
         // The permit stays in the limiter's window until the exchange has ended (RateLimiter header).
         const attempt = Effect.flatMap(
           c.inFlight.withPermits(1)(limiter.withPermit(endpoint.bucket, exchangeOnce)),
-          (reply) => interpretReply(endpoint, reply, decodePayload, decodeText)
+          (reply) => interpretReply(endpoint, reply, decodePayload, decodeBytes)
         )
         return attempt.pipe(
           Effect.retry({

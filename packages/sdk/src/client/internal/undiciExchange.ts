@@ -48,7 +48,7 @@ export type Outcome =
       readonly _tag: "Reply"
       readonly status: number
       readonly headers: Record<string, string | undefined>
-      readonly text: string
+      readonly body: Body
     }
   /** The body (declared or streamed) passed `maxBytes`; the connection was dropped. */
   | { readonly _tag: "TooLarge"; readonly status: number }
@@ -77,28 +77,49 @@ const flatten = (headers: Record<string, string | Array<string> | undefined>): R
 }
 
 /**
- * The body's chunks as text. Several chunks go through one buffer of their size, released as soon as it is
- * decoded (ES2024 `ArrayBuffer.prototype.transfer`; it is ours alone): a 1.8 MB reply's bytes do not wait
- * for a GC that a process with a quiet heap may not run before its next misses.
+ * A reply's body as bytes. `owned` says the buffer is the transport's own (several chunks joined into
+ * it), so the transport detaches it once read: a 1.8 MB reply's bytes do not wait for a GC that a process
+ * with a quiet heap may not run before its next misses. A single chunk is undici's, and is left alone.
+ */
+export interface Body {
+  readonly bytes: Uint8Array
+  readonly owned: boolean
+}
+
+/**
+ * The body's chunks as one array: the chunk itself when there is one, else a buffer of their size.
  * @internal Shared with the HttpClient path of the transport.
  */
-export const decodeChunks = (chunks: ReadonlyArray<Uint8Array>, size: number): string => {
-  if (chunks.length === 1) return utf8.decode(chunks[0]!)
-  const out = new Uint8Array(size)
+export const joinChunks = (chunks: ReadonlyArray<Uint8Array>, size: number): Body => {
+  if (chunks.length === 1) return { bytes: chunks[0]!, owned: false }
+  const bytes = new Uint8Array(size)
   let at = 0
   for (const chunk of chunks) {
-    out.set(chunk, at)
+    bytes.set(chunk, at)
     at += chunk.length
   }
-  const text = utf8.decode(out)
-  ;(out.buffer as { transfer?: (length: number) => unknown }).transfer?.(0)
+  return { bytes, owned: true }
+}
+
+/**
+ * Frees an owned body's buffer now (ES2024 `ArrayBuffer.prototype.transfer`); after this its bytes read
+ * as empty. Nothing may view them any more: text is a copy, decoded columns are fresh arrays.
+ */
+export const releaseBody = (body: Body): void => {
+  if (body.owned) (body.bytes.buffer as { transfer?: (length: number) => unknown }).transfer?.(0)
+}
+
+/** The body as text, its owned buffer released. */
+export const bodyText = (body: Body): string => {
+  const text = utf8.decode(body.bytes)
+  releaseBody(body)
   return text
 }
 
 class Stopped extends Error {}
 
 /**
- * Sends one request and reads its reply as text, at most `maxBytes` (a larger declared length is refused
+ * Sends one request and reads its reply's bytes, at most `maxBytes` (a larger declared length is refused
  * before reading; an undeclared one is counted while it streams). The deadline covers headers and body.
  * Interruption aborts the request, which destroys its connection rather than returning it half read.
  */
@@ -158,7 +179,12 @@ export const exchange = (dispatcher: Dispatcher, request: Exchange): Effect.Effe
             }
             chunks.push(chunk)
           },
-          onResponseEnd: () => stop({ _tag: "Reply", status, headers, text: decodeChunks(chunks, size) }),
+          onResponseEnd: () => {
+            const body = joinChunks(chunks, size)
+            // The joined copy is the body now: undici's chunks need not live as long as this closure.
+            chunks.length = 0
+            stop({ _tag: "Reply", status, headers, body })
+          },
           onResponseError: (_, error) => stop({ _tag: "Error", error })
         }
       )
