@@ -87,6 +87,8 @@ const makeJournal = () => {
   return { publish, finish }
 }
 
+const noJitter = () => 0.5
+
 /** The circuits in this process (see internal/circuitLocal.ts for why they are not Effect's). */
 const makeLocal = Effect.gen(function* () {
   const config = yield* ProjectXConfig
@@ -115,9 +117,10 @@ const makeLocal = Effect.gen(function* () {
         }
         const run = Effect.onExit(effect, (exit) => {
           const outcome = outcomeOf(exit)
-          // A closed circuit's usual ending needs neither the clock nor a random number.
+          // A closed circuit's success or ignored outcome opens nothing: it needs neither the clock nor
+          // a random number (neither is read).
           if (circuit.state === "Closed" && outcome !== "Failure") {
-            circuit.record(admission, outcome, 0, Math.random)
+            circuit.record(admission, outcome, 0, noJitter)
             return Effect.void
           }
           return Clock.clockWith((clock) =>
