@@ -266,7 +266,8 @@ try {
   if (decoded._tag !== "Success") throw new Error("bars did not decode")
   const stamps = parsed.bars.map((b) => b.t)
   const step = (name: string, f: () => unknown) => {
-    for (let i = 0; i < 5; i++) f()
+    // Enough warm-up for the optimising compiler to finish with each step (5 left the first step cold).
+    for (let i = 0; i < 20; i++) f()
     const xs: Array<number> = []
     for (let i = 0; i < 30; i++) {
       const t0 = performance.now()
