@@ -226,6 +226,26 @@ describe("retries and the circuit breaker", () => {
     }).pipe(Effect.provide(withSdk({ breaker: { failures: 100 } })))
   )
 
+  it.live("a read that keeps failing is tried exactly 1 + retry.times times, and says so in its error", () =>
+    Effect.gen(function* () {
+      const sim = yield* admin
+      yield* search
+      yield* promise(() => sim.setFaults([{ endpoint: "searchAccounts", kind: "status", status: 503 }]))
+      const before = yield* requests("searchAccounts")
+      const failed = yield* Effect.flip(search)
+      assert(failed instanceof GatewayError)
+      expect(failed.reason).toMatchObject({ _tag: "HttpStatus", status: 503 })
+      expect((yield* requests("searchAccounts")) - before).toBe(4)
+      // A success on the second try costs exactly two requests.
+      yield* promise(() => sim.setFaults([{ endpoint: "searchAccounts", kind: "status", status: 503, times: 1 }]))
+      const again = yield* requests("searchAccounts")
+      yield* search
+      expect((yield* requests("searchAccounts")) - again).toBe(2)
+    }).pipe(
+      Effect.provide(withSdk({ retry: { times: 3, base: "1 millis", cap: "2 millis" }, breaker: { failures: 100 } }))
+    )
+  )
+
   it.live("the breaker opens under an outage, fails fast with no request, and recovers", () =>
     Effect.gen(function* () {
       const sim = yield* admin

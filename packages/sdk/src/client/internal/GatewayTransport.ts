@@ -449,18 +449,26 @@ export class GatewayTransport extends Context.Service<
           c.inFlight.withPermits(1)(limiter.withPermit(endpoint.bucket, exchangeOnce)),
           (reply) => interpretReply(endpoint, reply, decodePayload, decodeBytes)
         )
-        return attempt.pipe(
-          Effect.retry({
+        // The retry machinery (a schedule's step, its metadata, a catch per attempt) starts at the first
+        // failure: it replays that failure to the schedule, so delays and `times` count as if it had run from
+        // the start, and a call that succeeds at once pays one `catch`.
+        const retrying = (first: GatewayError) => {
+          let replayed = false
+          const again = Effect.suspend(() => {
+            if (replayed) return attempt
+            replayed = true
+            return Effect.fail(first)
+          })
+          return Effect.retry(again, {
             schedule,
             times: config.retry.times,
             while: (error) => {
               failedWith.push(error.reason._tag)
               return shouldRetry(endpoint, error)
             }
-          }),
-          c.protect,
-          c.track
-        )
+          })
+        }
+        return attempt.pipe(Effect.catch(retrying), c.protect, c.track)
       }
 
       let run: Effect.Effect<A, GatewayError | ValidationError>
