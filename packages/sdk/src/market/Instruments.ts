@@ -17,6 +17,7 @@ import { ConfigurationError, ContractNotFound, type GatewayError, ValidationErro
 import { GatewayClient } from "../client/GatewayClient.ts"
 import { MONTH_CODES } from "./internal/ticks.ts"
 import { ProjectXConfig } from "../client/ProjectXConfig.ts"
+import { readSpan } from "../observability/internal/readSpan.ts"
 
 export type { Contract } from "@projectx-effect/gateway"
 
@@ -340,7 +341,7 @@ const make = (options: InstrumentsOptions = {}) =>
 
     const resolveCache = yield* Cache.makeWith(resolveUncached, { capacity, timeToLive: onlySuccess(ttl) })
 
-    const search = Effect.fn("Instruments.search")(function* (text: string, options?: LiveOption) {
+    const search = Effect.fnUntraced(function* (text: string, options?: LiveOption) {
       if (typeof text !== "string" || text.length > 200) {
         return yield* new ValidationError({
           operation: "Instruments.search",
@@ -350,13 +351,13 @@ const make = (options: InstrumentsOptions = {}) =>
         })
       }
       return yield* searchRaw(text, liveOf(options))
-    })
+    }, readSpan("Instruments.search"))
 
-    const available = Effect.fn("Instruments.available")(function* (options?: LiveOption) {
+    const available = Effect.fnUntraced(function* (options?: LiveOption) {
       return yield* Cache.get(availableCache, liveOf(options))
-    })
+    }, readSpan("Instruments.available"))
 
-    const byId = Effect.fn("Instruments.byId")(function* (contractId: string) {
+    const byId = Effect.fnUntraced(function* (contractId: string) {
       const id = typeof contractId === "string" ? contractId.trim() : ""
       if (id.length === 0 || id.length > 200) {
         return yield* new ValidationError({
@@ -367,9 +368,9 @@ const make = (options: InstrumentsOptions = {}) =>
         })
       }
       return yield* Cache.get(byIdCache, id)
-    })
+    }, readSpan("Instruments.byId"))
 
-    const resolve = Effect.fn("Instruments.resolve")(function* (symbol: string, options?: LiveOption) {
+    const resolve = Effect.fnUntraced(function* (symbol: string, options?: LiveOption) {
       const normalized = typeof symbol === "string" ? symbol.trim().toUpperCase() : ""
       if (normalized.length === 0 || normalized.length > 200) {
         return yield* new ValidationError({
@@ -382,7 +383,7 @@ const make = (options: InstrumentsOptions = {}) =>
       const contract = yield* Cache.get(resolveCache, `${liveOf(options) ? "live" : "sim"}:${normalized}`)
       yield* Effect.annotateCurrentSpan({ "projectx.symbol": normalized, "projectx.contract_id": contract.id })
       return contract
-    })
+    }, readSpan("Instruments.resolve"))
 
     const invalidate = Effect.all([
       Cache.invalidateAll(byIdCache),

@@ -29,6 +29,7 @@ import { barsKit } from "./internal/barsLoader.ts"
 import { spanlessGetOf } from "./internal/barCacheStore.ts"
 import { isValidTimeZone } from "./internal/arrowTimeZone.ts"
 import { ProjectXConfig } from "../client/ProjectXConfig.ts"
+import { readSpan } from "../observability/internal/readSpan.ts"
 
 /** Bar units by name, or the Gateway's integer (1 Second … 6 Month). */
 export type BarUnit = "second" | "minute" | "hour" | "day" | "week" | "month" | 1 | 2 | 3 | 4 | 5 | 6
@@ -410,7 +411,7 @@ export class MarketData extends Context.Service<
           : merged
       })
 
-    const bars = Effect.fn("MarketData.bars")(function* (request: BarsRequest) {
+    const bars = Effect.fnUntraced(function* (request: BarsRequest) {
       const range = yield* planFor(request)
       yield* Effect.annotateCurrentSpan({
         "projectx.contract_id": range.contractId,
@@ -450,7 +451,7 @@ export class MarketData extends Context.Service<
         request.onProgress?.({ requestsDone: 0, requestsTotal: 0, bars: table.numRows, fromCache: true })
       }
       return table
-    })
+    }, readSpan("MarketData.bars"))
 
     return MarketData.of({
       bars,

@@ -13,6 +13,7 @@ import * as Semaphore from "effect/Semaphore"
 import { AccountNotFound, type GatewayError, ValidationError } from "../client/Errors.ts"
 import { GatewayClient } from "../client/GatewayClient.ts"
 import { ProjectXConfig } from "../client/ProjectXConfig.ts"
+import { readSpan } from "../observability/internal/readSpan.ts"
 
 export type { TradingAccount } from "@projectx-effect/gateway"
 
@@ -71,9 +72,9 @@ const make = Effect.gen(function* () {
       available: accounts.map((a) => `${a.name}${a.canTrade ? "" : " (cannot trade)"}`)
     })
 
-  const search = Effect.fn("Accounts.search")(function* (options?: SearchAccountsOptions) {
+  const search = Effect.fnUntraced(function* (options?: SearchAccountsOptions) {
     return yield* fetch(options?.onlyActive ?? true)
-  })
+  }, readSpan("Accounts.search"))
 
   const selected = Effect.gen(function* () {
     const accounts = yield* fetch(true)
@@ -100,7 +101,7 @@ const make = Effect.gen(function* () {
   const refuse = (operation: string, field: string, allowed: string, got: unknown) =>
     Effect.fail(new ValidationError({ operation, field, allowed, got: String(got).slice(0, 80) }))
 
-  const byId = Effect.fn("Accounts.byId")(function* (id: number) {
+  const byId = Effect.fnUntraced(function* (id: number) {
     if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 1) {
       return yield* refuse("Accounts.byId", "id", "an account id (a positive whole number)", id)
     }
@@ -108,9 +109,9 @@ const make = Effect.gen(function* () {
     const found = accounts.find((a) => a.id === id)
     if (found === undefined) return yield* notFound(String(id), accounts)
     return found
-  })
+  }, readSpan("Accounts.byId"))
 
-  const byName = Effect.fn("Accounts.byName")(function* (name: string) {
+  const byName = Effect.fnUntraced(function* (name: string) {
     if (typeof name !== "string" || name.trim().length === 0 || name.length > 200) {
       return yield* refuse("Accounts.byName", "name", "an account name such as PRAC-V2-DEMO-1", name)
     }
@@ -118,7 +119,7 @@ const make = Effect.gen(function* () {
     const found = selectAccount(accounts, name)
     if (Option.isNone(found)) return yield* notFound(name, accounts)
     return found.value
-  })
+  }, readSpan("Accounts.byName"))
 
   return Accounts.of({
     search,

@@ -23,6 +23,7 @@ import {
 import { GatewayClient } from "../client/GatewayClient.ts"
 import { fanOut } from "./internal/fanOut.ts"
 import { isPositiveInt, refuse } from "./internal/ordersValidation.ts"
+import { readSpan } from "../observability/internal/readSpan.ts"
 
 export type { Position } from "@projectx-effect/gateway"
 export { PositionType } from "@projectx-effect/gateway"
@@ -154,9 +155,9 @@ const make = Effect.gen(function* () {
       return { bracketsCancelled, bracketsFailed } satisfies BracketCleanup
     })
 
-  const searchOpen = Effect.fn("Positions.searchOpen")(function* (accountId?: number) {
+  const searchOpen = Effect.fnUntraced(function* (accountId?: number) {
     return yield* open(yield* accounts.idOr(accountId))
-  })
+  }, readSpan("Positions.searchOpen"))
 
   const checkContract = (op: string, contractId: unknown) =>
     typeof contractId === "string" && contractId.trim().length > 0

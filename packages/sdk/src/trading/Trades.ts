@@ -11,6 +11,7 @@ import { Accounts } from "./Accounts.ts"
 import type { AccountNotFound, GatewayError, ValidationError } from "../client/Errors.ts"
 import { GatewayClient } from "../client/GatewayClient.ts"
 import { searchWindow } from "./internal/ordersValidation.ts"
+import { readSpan } from "../observability/internal/readSpan.ts"
 
 export type { HalfTrade } from "@projectx-effect/gateway"
 
@@ -128,13 +129,13 @@ const make = Effect.gen(function* () {
       return response.trades
     })
 
-  const search = Effect.fn("Trades.search")(function* (options?: SearchTradesOptions) {
+  const search = Effect.fnUntraced(function* (options?: SearchTradesOptions) {
     return yield* fetch("Trades.search", options)
-  })
+  }, readSpan("Trades.search"))
 
-  const summary = Effect.fn("Trades.summary")(function* (options?: SearchTradesOptions) {
+  const summary = Effect.fnUntraced(function* (options?: SearchTradesOptions) {
     return summarize(yield* fetch("Trades.summary", options))
-  })
+  }, readSpan("Trades.summary"))
 
   return Trades.of({ search, summary })
 })

@@ -28,6 +28,7 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientError from "effect/http/HttpClientError"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
+import { noCallSite } from "../../observability/internal/readSpan.ts"
 import { redactString } from "../../observability/internal/redact.ts"
 import * as Metrics from "../../observability/Metrics.ts"
 import { CircuitBreaker, groupOf } from "../CircuitBreaker.ts"
@@ -245,9 +246,6 @@ export class GatewayTransport extends Context.Service<
         clock.offsetMs = at + 500 - now
       })
     }
-
-    // The span's call-site stack would be `send` itself on every call: not worth a `new Error()` per call.
-    const noStackTrace: Tracer.TraceOptions = { captureStackTrace: false }
 
     // One schedule for every call: capped exponential backoff with jitter, at least a 429's Retry-After.
     const schedule = Schedule.exponential(config.retry.base).pipe(
@@ -507,7 +505,8 @@ export class GatewayTransport extends Context.Service<
               : { "projectx.attempts": attempts }
           )
         }),
-        Effect.withSpan(c.spanName, c.spanOptions, noStackTrace)
+        // The call-site stack would be `send` itself on every call: not worth a `new Error()` per call.
+        Effect.withSpan(c.spanName, c.spanOptions, noCallSite)
       )
     }
 
