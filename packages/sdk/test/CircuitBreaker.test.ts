@@ -29,6 +29,7 @@ type Step =
   | { readonly _tag: "start"; readonly group: "Order" | "History" }
   | { readonly _tag: "end"; readonly pick: number; readonly ending: Ending }
   | { readonly _tag: "wait"; readonly ms: number }
+  | { readonly _tag: "interrupt"; readonly pick: number }
 
 // Dense in what matters: failures often enough to open, waits around the open durations (1 s, 2 s, 4 s ...)
 // so probes start, and calls kept in flight across an opening so stale outcomes arrive.
@@ -48,6 +49,8 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       ending: fc.constantFrom<Ending>("ok", "ok", "transport", "transport", "5xx", "rejected", "defect")
     })
   },
+  // A caller cancelling (a race, its own timeout): says nothing about the Gateway, and frees a probe.
+  { weight: 1, arbitrary: fc.record({ _tag: fc.constant("interrupt" as const), pick: fc.nat() }) },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -104,7 +107,8 @@ const run = (script: ReadonlyArray<Step>) =>
         else seen.push(describeExit(ended))
       } else if (inFlight.length > 0) {
         const [call] = inFlight.splice(s.pick % inFlight.length, 1)
-        yield* Deferred.succeed(call!.gate, s.ending)
+        if (s._tag === "interrupt") yield* Fiber.interrupt(call!.fiber)
+        else yield* Deferred.succeed(call!.gate, s.ending)
         seen.push(describeExit(yield* Fiber.await(call!.fiber)))
       }
       seen.push(yield* breaker.states)
@@ -168,6 +172,30 @@ describe("CircuitBreaker.layer (in process)", () => {
         "Open→HalfOpen",
         "HalfOpen→Closed"
       ])
+    }).pipe(
+      Effect.provide(local.pipe(Layer.provideMerge(TestClock.layer()))),
+      Effect.provideService(Random.Random, fixedRandom),
+      Effect.provideService(References.MinimumLogLevel, "None"),
+      Effect.runPromise
+    ))
+
+  it("a cancelled call does not count against the circuit, and a cancelled probe lets the next call probe", () =>
+    Effect.gen(function* () {
+      const breaker = yield* CircuitBreaker
+      const hanging = () =>
+        Effect.never.pipe(breaker.protect("Order", "Order/place"), Effect.forkChild({ startImmediately: true }))
+      // More cancelled calls than `failures`: the circuit stays closed.
+      for (let i = 0; i < 5; i++) yield* Fiber.interrupt(yield* hanging())
+      expect(yield* breaker.state("Order")).toEqual({ _tag: "Closed" })
+      // Open it, let it go half-open, cancel the probe: the next call is the probe, not refused.
+      for (let i = 0; i < 3; i++) yield* Effect.exit(failure("transport").pipe(breaker.protect("Order", "T")))
+      yield* TestClock.adjust(1_000)
+      const probe = yield* hanging()
+      expect(yield* breaker.state("Order")).toEqual({ _tag: "HalfOpen", probing: true })
+      yield* Fiber.interrupt(probe)
+      expect(yield* breaker.state("Order")).toEqual({ _tag: "HalfOpen", probing: false })
+      expect(yield* Effect.exit(failure("ok").pipe(breaker.protect("Order", "T")))).toEqual(Exit.succeed("ok"))
+      expect(yield* breaker.state("Order")).toEqual({ _tag: "Closed" })
     }).pipe(
       Effect.provide(local.pipe(Layer.provideMerge(TestClock.layer()))),
       Effect.provideService(Random.Random, fixedRandom),

@@ -11,14 +11,14 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as Breaker from "effect/persistence/CircuitBreaker"
 import { CircuitOpen as CircuitOpenReason, GatewayError, type Reason } from "./Errors.ts"
-import { Circuit, jitteredExponential, type Outcome } from "./internal/circuitLocal.ts"
+import { type Admitted, Circuit, jitteredExponential, type Outcome } from "./internal/circuitLocal.ts"
 import * as Metrics from "../observability/Metrics.ts"
 import { ProjectXConfig } from "./ProjectXConfig.ts"
 
@@ -45,12 +45,17 @@ const metricState = (state: string): Metrics.BreakerState =>
 
 type Shape = Context.Service.Shape<typeof CircuitBreaker>
 
-/** How an ended call counts: a failure only when it says the Gateway is unwell (a defect or an interruption does). */
+/**
+ * How an ended call counts: a failure only when it says the Gateway is unwell. An interruption says nothing
+ * (a caller's race or timeout cancelled it; the transport's own deadline fails with `Timeout`); a defect
+ * counts, to be safe.
+ */
 const outcomeOf = (exit: Exit.Exit<unknown, GatewayError>): Outcome => {
   if (exit._tag === "Success") return "Success"
-  const error = exit.cause.reasons.find((r) => r._tag === "Fail")
-  if (error === undefined || error._tag !== "Fail") return "Failure"
-  return countsAsFailure(error.error.reason) ? "Failure" : "Ignored"
+  const reasons = exit.cause.reasons
+  const error = reasons.find((r) => r._tag === "Fail")
+  if (error !== undefined && error._tag === "Fail") return countsAsFailure(error.error.reason) ? "Failure" : "Ignored"
+  return reasons.length > 0 && reasons.every((r) => r._tag === "Interrupt") ? "Ignored" : "Failure"
 }
 
 const circuitOpen = (operation: string, group: string, retryAfterMs: number) =>
@@ -106,37 +111,53 @@ const makeLocal = Effect.gen(function* () {
     return circuit
   }
   const journal = makeJournal()
-  const protect =
-    (group: string, operation: string) =>
-    <A, R>(effect: Effect.Effect<A, GatewayError, R>): Effect.Effect<A, GatewayError, R> => {
-      const circuit = circuitOf(group)
-      return Clock.clockWith((clock) => {
+  /** Applies an outcome that may open the circuit (it needs the clock and, to open, a random number). */
+  const settle = (group: string, circuit: Circuit, admission: Admitted, outcome: Outcome) =>
+    Clock.clockWith((clock) =>
+      Effect.flatMap(Effect.service(Random.Random), (random) => {
+        const t = circuit.record(admission, outcome, clock.currentTimeMillisUnsafe(), () => random.nextDoubleUnsafe())
+        return t === undefined ? Effect.void : journal.publish(group, t.from, t.to)
+      })
+    )
+  const protect = (group: string, operation: string) => {
+    const circuit = circuitOf(group)
+    // The usual case, a closed circuit with no openings to forget: no clock, no finalizer. An interrupted
+    // call records nothing, which is what an ignored outcome does to a closed circuit.
+    const closed = <A, R>(effect: Effect.Effect<A, GatewayError, R>) => {
+      const admission = circuit.admitClosed()
+      return Effect.matchCauseEffect(effect, {
+        onSuccess: (value) => {
+          circuit.record(admission, "Success", 0, noJitter)
+          return Effect.succeed(value)
+        },
+        onFailure: (cause) => {
+          const outcome = outcomeOf(Exit.failCause(cause))
+          if (outcome === "Failure") {
+            return Effect.andThen(settle(group, circuit, admission, outcome), Effect.failCause(cause))
+          }
+          circuit.record(admission, outcome, 0, noJitter)
+          return Effect.failCause(cause)
+        }
+      })
+    }
+    // Anything else: the clock decides (an open circuit's deadline, a probe), and a probe's end is a
+    // finalizer, so an interrupted probe lets the next call probe.
+    const guarded = <A, R>(effect: Effect.Effect<A, GatewayError, R>) =>
+      Clock.clockWith((clock) => {
         const admission = circuit.admit(clock.currentTimeMillisUnsafe())
         if (admission._tag === "Rejected") {
           return Effect.fail(circuitOpen(operation, group, admission.retryAfterMs ?? 100))
         }
-        const run = Effect.onExit(effect, (exit) => {
-          const outcome = outcomeOf(exit)
-          // A closed circuit's success or ignored outcome opens nothing: it needs neither the clock nor
-          // a random number (neither is read).
-          if (circuit.state === "Closed" && outcome !== "Failure") {
-            circuit.record(admission, outcome, 0, noJitter)
-            return Effect.void
-          }
-          return Clock.clockWith((clock) =>
-            Effect.flatMap(Effect.service(Random.Random), (random) => {
-              const t = circuit.record(admission, outcome, clock.currentTimeMillisUnsafe(), () =>
-                random.nextDoubleUnsafe()
-              )
-              return t === undefined ? Effect.void : journal.publish(group, t.from, t.to)
-            })
-          )
-        })
+        const run = Effect.onExit(effect, (exit) => settle(group, circuit, admission, outcomeOf(exit)))
         return admission.transition === undefined
           ? run
           : Effect.andThen(journal.publish(group, admission.transition.from, admission.transition.to), run)
       })
-    }
+    return <A, R>(effect: Effect.Effect<A, GatewayError, R>): Effect.Effect<A, GatewayError, R> =>
+      Effect.suspend(() =>
+        circuit.state === "Closed" && circuit.consecutiveOpenings === 0 ? closed(effect) : guarded(effect)
+      )
+  }
   const state = (group: string) =>
     Clock.clockWith((clock) => {
       const circuit = circuits.get(group)

@@ -28,15 +28,15 @@ export const jitteredExponential =
     return Math.min(ms * 0.8 * (1 - r) + ms * 1.2 * r, maxMs)
   }
 
-export type Admission =
-  | {
-      readonly _tag: "Admitted"
-      readonly generation: number
-      /** The openings so far when admitted: an opening this call causes lasts as the next one after them. */
-      readonly openings: number
-      readonly transition: LocalTransition | undefined
-    }
-  | { readonly _tag: "Rejected"; readonly retryAfterMs: number | undefined }
+export interface Admitted {
+  readonly _tag: "Admitted"
+  readonly generation: number
+  /** The openings so far when admitted: an opening this call causes lasts as the next one after them. */
+  readonly openings: number
+  readonly transition: LocalTransition | undefined
+}
+
+export type Admission = Admitted | { readonly _tag: "Rejected"; readonly retryAfterMs: number | undefined }
 
 let nextGeneration = 0
 
@@ -60,6 +60,11 @@ export class Circuit {
   constructor(failures: number, openDuration: OpenDuration) {
     this.failures = failures
     this.openDuration = openDuration
+  }
+
+  /** `admit` for a closed circuit with no openings to forget, which needs no clock. */
+  admitClosed(): Admitted {
+    return { _tag: "Admitted", generation: this.generation, openings: 0, transition: undefined }
   }
 
   admit(now: number): Admission {
