@@ -60,7 +60,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   }
 )
 
-const failure = (ending: Ending): Effect.Effect<string, GatewayError> => {
+const endWith = (ending: Ending): Effect.Effect<string, GatewayError> => {
   switch (ending) {
     case "ok":
       return Effect.succeed("ok")
@@ -96,7 +96,7 @@ const run = (script: ReadonlyArray<Step>) =>
       } else if (s._tag === "start") {
         const gate = yield* Deferred.make<Ending>()
         const fiber = yield* Deferred.await(gate).pipe(
-          Effect.flatMap(failure),
+          Effect.flatMap(endWith),
           breaker.protect(s.group, "T"),
           Effect.forkChild({ startImmediately: true })
         )
@@ -148,7 +148,7 @@ describe("CircuitBreaker.layer (in process)", () => {
       const call = (ending: Ending) =>
         Effect.suspend(() => {
           ran++
-          return failure(ending)
+          return endWith(ending)
         }).pipe(breaker.protect("Order", "Order/place"), Effect.exit)
       yield* call("transport")
       yield* call("ok") // a success resets the streak
@@ -188,13 +188,13 @@ describe("CircuitBreaker.layer (in process)", () => {
       for (let i = 0; i < 5; i++) yield* Fiber.interrupt(yield* hanging())
       expect(yield* breaker.state("Order")).toEqual({ _tag: "Closed" })
       // Open it, let it go half-open, cancel the probe: the next call is the probe, not refused.
-      for (let i = 0; i < 3; i++) yield* Effect.exit(failure("transport").pipe(breaker.protect("Order", "T")))
+      for (let i = 0; i < 3; i++) yield* Effect.exit(endWith("transport").pipe(breaker.protect("Order", "T")))
       yield* TestClock.adjust(1_000)
       const probe = yield* hanging()
       expect(yield* breaker.state("Order")).toEqual({ _tag: "HalfOpen", probing: true })
       yield* Fiber.interrupt(probe)
       expect(yield* breaker.state("Order")).toEqual({ _tag: "HalfOpen", probing: false })
-      expect(yield* Effect.exit(failure("ok").pipe(breaker.protect("Order", "T")))).toEqual(Exit.succeed("ok"))
+      expect(yield* Effect.exit(endWith("ok").pipe(breaker.protect("Order", "T")))).toEqual(Exit.succeed("ok"))
       expect(yield* breaker.state("Order")).toEqual({ _tag: "Closed" })
     }).pipe(
       Effect.provide(local.pipe(Layer.provideMerge(TestClock.layer()))),

@@ -7,11 +7,12 @@
  * without its per-call machinery); `layerWithoutStore` runs Effect's `effect/persistence/CircuitBreaker`
  * over any `CircuitBreakerStore`, e.g. Redis to share circuits across processes.
  */
+import type * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
+import type * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
@@ -50,20 +51,21 @@ type Shape = Context.Service.Shape<typeof CircuitBreaker>
  * (a caller's race or timeout cancelled it; the transport's own deadline fails with `Timeout`); a defect
  * counts, to be safe.
  */
-const outcomeOf = (exit: Exit.Exit<unknown, GatewayError>): Outcome => {
-  if (exit._tag === "Success") return "Success"
-  const reasons = exit.cause.reasons
+const outcomeOfCause = (cause: Cause.Cause<GatewayError>): Outcome => {
+  const reasons = cause.reasons
   const error = reasons.find((r) => r._tag === "Fail")
   if (error !== undefined && error._tag === "Fail") return countsAsFailure(error.error.reason) ? "Failure" : "Ignored"
   return reasons.length > 0 && reasons.every((r) => r._tag === "Interrupt") ? "Ignored" : "Failure"
 }
 
+const outcomeOf = (exit: Exit.Exit<unknown, GatewayError>): Outcome =>
+  exit._tag === "Success" ? "Success" : outcomeOfCause(exit.cause)
+
 const circuitOpen = (operation: string, group: string, retryAfterMs: number) =>
   new GatewayError({ operation, reason: CircuitOpenReason.make({ group, retryAfterMs }) })
 
-/** What both implementations share: the groups seen, the bounded transition history, its logs and metrics. */
+/** What both implementations share: the bounded transition history, its logs and metrics, the service. */
 const makeJournal = () => {
-  const groups = new Set<string>()
   const history: Array<Transition> = []
   const publish = (group: string, from: string, to: string) =>
     Effect.suspend(() => {
@@ -75,16 +77,18 @@ const makeJournal = () => {
         Effect.andThen(Metrics.recordBreakerTransition({ group, from: metricState(from), to: metricState(to) }))
       )
     })
-  const finish = (state: (group: string) => Effect.Effect<GroupState>, protect: Shape["protect"]) =>
+  const finish = (
+    state: (group: string) => Effect.Effect<GroupState>,
+    protect: Shape["protect"],
+    /** The groups used so far. */
+    groups: () => Iterable<string>
+  ) =>
     CircuitBreaker.of({
-      protect: (group, operation) => {
-        groups.add(group)
-        return protect(group, operation)
-      },
+      protect,
       state,
       states: Effect.gen(function* () {
         const out: Record<string, GroupState> = {}
-        for (const group of groups) out[group] = yield* state(group)
+        for (const group of groups()) out[group] = yield* state(group)
         return out
       }),
       transitions: Effect.sync(() => history.slice())
@@ -131,7 +135,7 @@ const makeLocal = Effect.gen(function* () {
           return Effect.succeed(value)
         },
         onFailure: (cause) => {
-          const outcome = outcomeOf(Exit.failCause(cause))
+          const outcome = outcomeOfCause(cause)
           if (outcome === "Failure") {
             return Effect.andThen(settle(group, circuit, admission, outcome), Effect.failCause(cause))
           }
@@ -174,7 +178,7 @@ const makeLocal = Effect.gen(function* () {
             : { _tag: "HalfOpen", probing: circuit.probing }
       )
     })
-  return journal.finish(state, protect)
+  return journal.finish(state, protect, () => circuits.keys())
 })
 
 /** Effect's breaker over the provided `CircuitBreakerStore` (memory, Redis, ...). */
@@ -213,9 +217,10 @@ const makeStored = Effect.gen(function* () {
     const outcome = outcomeOf(exit)
     return outcome === "Success" ? Breaker.success : outcome === "Failure" ? Breaker.failure() : Breaker.ignored
   }
-  const protect =
-    (group: string, operation: string) =>
-    <A, R>(effect: Effect.Effect<A, GatewayError, R>): Effect.Effect<A, GatewayError, R> =>
+  const groups = new Set<string>()
+  const protect = (group: string, operation: string) => {
+    groups.add(group)
+    return <A, R>(effect: Effect.Effect<A, GatewayError, R>): Effect.Effect<A, GatewayError, R> =>
       effect.pipe(
         breaker.execute({ key: group, classify }),
         Effect.catchIf(
@@ -232,7 +237,8 @@ const makeStored = Effect.gen(function* () {
                 )
         )
       ) as Effect.Effect<A, GatewayError, R>
-  return journal.finish(state, protect)
+  }
+  return journal.finish(state, protect, () => groups)
 })
 
 export class CircuitBreaker extends Context.Service<
@@ -250,11 +256,11 @@ export class CircuitBreaker extends Context.Service<
     readonly transitions: Effect.Effect<ReadonlyArray<Transition>>
   }
 >()("@projectx-effect/sdk/CircuitBreaker") {
-  /** Circuits in this process. */
-  static readonly make = makeLocal
-
   /** Effect's breaker over the `CircuitBreakerStore` in context. */
-  static readonly makeStored = makeStored
+  static readonly make = makeStored
+
+  /** Circuits in this process. */
+  static readonly makeInProcess = makeLocal
 
   /** The default: circuits in this process, each call's admission and outcome a few field updates. */
   static readonly layer = Layer.effect(CircuitBreaker, makeLocal)

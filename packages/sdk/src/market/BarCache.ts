@@ -48,6 +48,7 @@ import type { SharedTier } from "./internal/barCacheRedis.ts"
 import { BlobLru, type SlotKey, spanlessGetOf, storeOf } from "./internal/barCacheStore.ts"
 import { DEFAULT_TIME_ZONE } from "./internal/arrowTimeZone.ts"
 import { type BarsKit, barsKit } from "./internal/barsLoader.ts"
+import { freeNow } from "../internal/freeNow.ts"
 
 // -----------------------------------------------------------------------------
 // Keys
@@ -364,9 +365,8 @@ const make = Effect.fnUntraced(function* (options?: Options) {
       const stored = yield* Effect.try(() => {
         const ipc = Bars.toIPC(table)
         const encoded = Codec.encode(ipc, threshold)
-        // The IPC bytes were copied into the blob (or compressed) and are ours alone: free them now, not
-        // at a GC that a process with a quiet heap may not run for many misses.
-        ;(ipc.buffer as { transfer?: (length: number) => unknown }).transfer?.(0)
+        // The IPC bytes were copied into the blob (or compressed) and are ours alone.
+        freeNow(ipc)
         return encoded
       })
       const life = lifeOf(k, now)

@@ -6,6 +6,7 @@
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import { freeNow } from "../../internal/freeNow.ts"
 
 /** The part of an undici `Dispatcher` used here (structural, so the SDK needs no direct undici dependency). */
 export interface Dispatcher {
@@ -102,11 +103,10 @@ export const joinChunks = (chunks: ReadonlyArray<Uint8Array>, size: number): Bod
 }
 
 /**
- * Frees an owned body's buffer now (ES2024 `ArrayBuffer.prototype.transfer`); after this its bytes read
- * as empty. Nothing may view them any more: text is a copy, decoded columns are fresh arrays.
+ * Frees an owned body's buffer now; after this its bytes read as empty. Nothing may view them any more: text is a copy, decoded columns are fresh arrays.
  */
 export const releaseBody = (body: Body): void => {
-  if (body.owned) (body.bytes.buffer as { transfer?: (length: number) => unknown }).transfer?.(0)
+  if (body.owned) freeNow(body.bytes)
 }
 
 /** The body as text, its owned buffer released. */

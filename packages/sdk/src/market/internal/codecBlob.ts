@@ -5,6 +5,7 @@
 // (bench/cache-formats.ts); the CRC costs ~0.1 ms on a 20k-bar blob.
 import * as lz4 from "lz4-napi"
 import * as zlib from "node:zlib"
+import { freeNow } from "../../internal/freeNow.ts"
 
 /** Header layout (little-endian): 0..2 "PXB", 3 version, 4 encoding, 5..7 zero, 8..11 raw length, 12..15 CRC-32. */
 export const HEADER_BYTES = 16
@@ -45,14 +46,11 @@ const writeHeader = (blob: Uint8Array, encoding: Encoding, rawBytes: number): vo
 }
 
 /**
- * Frees lz4's output once copied (ES2024 `ArrayBuffer.prototype.transfer`): an external buffer of its own
- * (~0.45 MB for 20,000 bars) that would otherwise wait for a major GC a quiet process may not run. Only
- * when the Buffer spans its whole ArrayBuffer: a pooled Buffer shares its pool with others.
+ * Frees lz4's output once copied: an external buffer of its own (~0.45 MB for 20,000 bars). Only when
+ * the Buffer spans its whole ArrayBuffer: a pooled Buffer shares its pool with others.
  */
 const release = (out: Buffer): void => {
-  if (out.byteOffset === 0 && out.byteLength === out.buffer.byteLength) {
-    ;(out.buffer as { transfer?: (length: number) => unknown }).transfer?.(0)
-  }
+  if (out.byteOffset === 0 && out.byteLength === out.buffer.byteLength) freeNow(out)
 }
 
 /**
