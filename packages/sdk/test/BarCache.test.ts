@@ -3,6 +3,7 @@ import { Deferred, Effect, Fiber, Logger, Metric } from "effect"
 import { TestClock } from "effect/testing"
 import * as lz4 from "lz4-napi"
 import { vi } from "vitest"
+import * as fc from "fast-check"
 import * as BarCache from "../src/market/BarCache.ts"
 import { allocBarColumns } from "@projectx-effect/gateway"
 import * as Bars from "../src/market/Bars.ts"
@@ -94,6 +95,31 @@ describe("BarCache.key", () => {
     ]
     const ids = new Set([k.id, ...variants.map((v) => BarCache.key({ ...base, ...v }).id)])
     expect(ids.size).toBe(variants.length + 1)
+  })
+
+  it("names each range's instants exactly, whatever ranges were keyed before it", () => {
+    // The formatted instants are remembered between calls; a remembered one must never leak into another key.
+    const instant = fc.oneof(
+      fc.constantFrom(0, 1_735_745_400_000, 1_736_114_400_000),
+      fc.integer({ min: -8_640_000_000_000_000, max: 8_640_000_000_000_000 })
+    )
+    fc.assert(
+      fc.property(fc.array(fc.tuple(instant, instant), { minLength: 1, maxLength: 12 }), (ranges) => {
+        for (const [from, to] of ranges) {
+          const id = BarCache.key({
+            contractId: "C",
+            unit: 2,
+            unitNumber: 1,
+            start: from,
+            end: to,
+            limit: 0,
+            includePartialBar: false,
+            live: false
+          }).id
+          expect(id.split("|").slice(3, 5)).toEqual([new Date(from).toISOString(), new Date(to).toISOString()])
+        }
+      })
+    )
   })
 })
 

@@ -4,6 +4,7 @@
 // Arrow tables are immutable, so every hit shares one. An entry lives only as long as its stored blob: the store drops the hot copy
 // whenever it drops the blob (TTL, invalidate, clear, eviction, replacement).
 import type { BarTable } from "../Bars.ts"
+import { RecencyMap } from "./recencyMap.ts"
 
 interface HotEntry {
   readonly table: BarTable
@@ -12,7 +13,7 @@ interface HotEntry {
 
 export class HotTables {
   readonly maxBytes: number
-  private readonly map = new Map<string, HotEntry>()
+  private readonly map = new RecencyMap<HotEntry>()
   private total = 0
 
   constructor(maxBytes: number) {
@@ -30,11 +31,7 @@ export class HotTables {
 
   /** The table, marked most recently used. */
   get(id: string): BarTable | undefined {
-    const entry = this.map.get(id)
-    if (entry === undefined) return undefined
-    this.map.delete(id)
-    this.map.set(id, entry)
-    return entry.table
+    return this.map.use(id)?.table
   }
 
   /**
@@ -45,9 +42,9 @@ export class HotTables {
     this.delete(id)
     if (bytes > this.maxBytes) return false
     while (this.total + bytes > this.maxBytes) {
-      const oldest = this.map.keys().next()
-      if (oldest.done === true) break
-      this.delete(oldest.value)
+      const oldest = this.map.oldest()
+      if (oldest === undefined) break
+      this.delete(oldest)
     }
     this.map.set(id, { table, bytes })
     this.total += bytes
@@ -55,10 +52,8 @@ export class HotTables {
   }
 
   delete(id: string): void {
-    const entry = this.map.get(id)
-    if (entry === undefined) return
-    this.map.delete(id)
-    this.total -= entry.bytes
+    const entry = this.map.delete(id)
+    if (entry !== undefined) this.total -= entry.bytes
   }
 
   clear(): void {

@@ -1,8 +1,9 @@
 // The bar cache's blob store: an LRU bounded by total stored bytes and by entry count, with a
-// per-entry expiry instant. A JavaScript Map keeps insertion order, so re-inserting on use makes
-// its first key the least recently used one; eviction walks from there.
+// per-entry expiry instant. Entries sit in a RecencyMap (least recently used first); eviction walks
+// from its oldest key.
 import type * as Effect from "effect/Effect"
 import type { BarTable } from "../Bars.ts"
+import { RecencyMap } from "./recencyMap.ts"
 
 export interface StoredBlob {
   readonly blob: Uint8Array
@@ -23,7 +24,7 @@ export interface SetResult {
 export class BlobLru {
   readonly maxBytes: number
   readonly maxEntries: number
-  private readonly map = new Map<string, StoredBlob>()
+  private readonly map = new RecencyMap<StoredBlob>()
   private bytes = 0
   private raw = 0
 
@@ -54,22 +55,17 @@ export class BlobLru {
 
   /** The entry without changing its recency. */
   peek(id: string): StoredBlob | undefined {
-    return this.map.get(id)
+    return this.map.peek(id)
   }
 
   /** Marks the entry most recently used. */
   touch(id: string): void {
-    const entry = this.map.get(id)
-    if (entry !== undefined) {
-      this.map.delete(id)
-      this.map.set(id, entry)
-    }
+    this.map.use(id)
   }
 
   delete(id: string): boolean {
-    const entry = this.map.get(id)
+    const entry = this.map.delete(id)
     if (entry === undefined) return false
-    this.map.delete(id)
     this.bytes -= entry.blob.byteLength
     this.raw -= entry.rawBytes
     this.onDrop?.(id)
@@ -86,7 +82,7 @@ export class BlobLru {
   /** Drops every entry stale at `now`; returns how many. */
   purgeExpired(now: number): number {
     let n = 0
-    for (const [id, entry] of this.map) {
+    for (const [id, entry] of this.map.entries()) {
       if (entry.expiresAt <= now) {
         this.delete(id)
         n++
@@ -109,9 +105,9 @@ export class BlobLru {
     let evicted = 0
     if (overflows()) expired = this.purgeExpired(now)
     while (overflows()) {
-      const oldest = this.map.keys().next()
-      if (oldest.done === true) break
-      this.delete(oldest.value)
+      const oldest = this.map.oldest()
+      if (oldest === undefined) break
+      this.delete(oldest)
       evicted++
     }
     this.map.set(id, entry)
