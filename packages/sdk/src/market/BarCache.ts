@@ -45,7 +45,7 @@ import type * as Bars from "./Bars.ts"
 import * as Metrics from "../observability/Metrics.ts"
 import { HotTables } from "./internal/barCacheHot.ts"
 import type { SharedTier } from "./internal/barCacheRedis.ts"
-import { BlobLru, type SlotKey, spanlessGetOf, storeOf } from "./internal/barCacheStore.ts"
+import { BlobLru, hotPathOf, type SlotKey, spanlessGetOf, storeOf } from "./internal/barCacheStore.ts"
 import { DEFAULT_TIME_ZONE } from "./internal/arrowTimeZone.ts"
 import { type BarsKit, barsKit } from "./internal/barsLoader.ts"
 import { freeNow } from "../internal/freeNow.ts"
@@ -338,6 +338,18 @@ const make = Effect.fnUntraced(function* (options?: Options) {
   const shared = options?.shared
   const lifeOf = (k: SlotKey, now: number) => (k.end >= now - recentWindow ? recentTtl : ttl)
 
+  /** The hot table of a fresh entry, marked most recently used in both tiers. */
+  const hotTable = (id: string): Bars.BarTable | undefined => {
+    const decoded = hot.get(id)
+    if (decoded !== undefined) store.touch(id)
+    return decoded
+  }
+
+  const countHit = (fromHot: boolean) => {
+    counts.hits++
+    if (fromHot) counts.hotHits++
+  }
+
   /** Reads and decodes the entry in one synchronous step, so concurrent fibers see one outcome. */
   const probe = ({ Bars, Codec }: BarsKit, id: string, now: number): Probe => {
     const entry = store.peek(id)
@@ -347,11 +359,8 @@ const make = Effect.fnUntraced(function* (options?: Options) {
       counts.expirations++
       return expired
     }
-    const decoded = hot.get(id)
-    if (decoded !== undefined) {
-      store.touch(id)
-      return { _tag: "Hit", table: decoded, hot: true }
-    }
+    const decoded = hotTable(id)
+    if (decoded !== undefined) return { _tag: "Hit", table: decoded, hot: true }
     const ipc = Codec.decode(entry.blob)
     let failure: { readonly reason: string; readonly message: string }
     if (Codec.isDecodeFailure(ipc)) {
@@ -463,8 +472,7 @@ const make = Effect.fnUntraced(function* (options?: Options) {
   ): Effect.fn.Return<Bars.BarTable, E, R> {
     const outcome = probe(yield* barsKit, k.id, yield* Clock.currentTimeMillis)
     if (outcome._tag === "Hit") {
-      counts.hits++
-      if (outcome.hot) counts.hotHits++
+      countHit(outcome.hot)
       if (annotate) yield* Effect.annotateCurrentSpan("cache.hit", true)
       yield* Metric.update(metrics.hits, 1)
       return outcome.table
@@ -529,6 +537,18 @@ const make = Effect.fnUntraced(function* (options?: Options) {
   const service = BarCache.of({ get, invalidate, clear, stats })
   storeOf.set(service, store)
   spanlessGetOf.set(service, (k, lookup) => serve(k, lookup, false))
+  hotPathOf.set(service, {
+    table: (id, now, context) => {
+      const entry = store.peek(id)
+      // Stale, absent or not decoded: `get` deals with it (and counts it).
+      const table = entry === undefined || entry.expiresAt <= now ? undefined : hotTable(id)
+      if (table !== undefined) {
+        countHit(true)
+        metrics.hits.updateUnsafe(1, context)
+      }
+      return table
+    }
+  })
   return service
 })
 

@@ -18,6 +18,7 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as BarCacheModule from "./BarCache.ts"
@@ -26,10 +27,10 @@ import { type ContractNotFound, Decode, type GatewayError, ValidationError } fro
 import { GatewayClient } from "../client/GatewayClient.ts"
 import { Instruments } from "./Instruments.ts"
 import { barsKit } from "./internal/barsLoader.ts"
-import { spanlessGetOf } from "./internal/barCacheStore.ts"
+import { hotPathOf, spanlessGetOf } from "./internal/barCacheStore.ts"
 import { isValidTimeZone } from "./internal/arrowTimeZone.ts"
 import { ProjectXConfig } from "../client/ProjectXConfig.ts"
-import { readSpan } from "../observability/internal/readSpan.ts"
+import { annotateSpanUnsafe, readSpan } from "../observability/internal/readSpan.ts"
 
 /** Bar units by name, or the Gateway's integer (1 Second … 6 Month). */
 export type BarUnit = "second" | "minute" | "hour" | "day" | "week" | "month" | 1 | 2 | 3 | 4 | 5 | 6
@@ -411,15 +412,8 @@ export class MarketData extends Context.Service<
           : merged
       })
 
-    const bars = Effect.fnUntraced(function* (request: BarsRequest) {
-      const range = yield* planFor(request)
-      yield* Effect.annotateCurrentSpan({
-        "projectx.contract_id": range.contractId,
-        "projectx.bars.unit": range.unit,
-        "projectx.bars.unit_number": range.unitNumber,
-        "projectx.bars.max_requests": range.chunks.length
-      })
-      const key = BarCacheModule.key({
+    const keyOf = (range: PlannedRange) =>
+      BarCacheModule.key({
         contractId: range.contractId,
         unit: range.unit,
         unitNumber: range.unitNumber,
@@ -430,10 +424,22 @@ export class MarketData extends Context.Service<
         live: range.live,
         timeZone: range.timeZone
       })
+    const rangeAttributes = (range: PlannedRange) => ({
+      "projectx.contract_id": range.contractId,
+      "projectx.bars.unit": range.unit,
+      "projectx.bars.unit_number": range.unitNumber,
+      "projectx.bars.max_requests": range.chunks.length
+    })
+    const cached = (request: BarsRequest, table: Bars.BarTable) =>
+      request.onProgress?.({ requestsDone: 0, requestsTotal: 0, bars: table.numRows, fromCache: true })
+
+    const fetchOrCached = Effect.fnUntraced(function* (request: BarsRequest) {
+      const range = yield* planFor(request)
+      yield* Effect.annotateCurrentSpan(rangeAttributes(range))
       let fetched = false
       let requests = 0
       const table = yield* cacheGet(
-        key,
+        keyOf(range),
         Effect.suspend(() => {
           fetched = true
           return fetchRange(range, (p) => {
@@ -447,11 +453,42 @@ export class MarketData extends Context.Service<
         "projectx.bars.rows": table.numRows,
         "projectx.bars.requests": requests
       })
-      if (!fetched) {
-        request.onProgress?.({ requestsDone: 0, requestsTotal: 0, bars: table.numRows, fromCache: true })
-      }
+      if (!fetched) cached(request, table)
       return table
-    }, readSpan("MarketData.bars"))
+    })
+
+    // A request by contract id whose table is held decoded and fresh is answered in one step of the fiber
+    // (see `HotPath`): one clock read, the plan, the lookup, the span's attributes and the hit's metric, with
+    // none of the generators and clock reads of the full path. Any other request, and any failure to plan,
+    // takes the full path, which plans again and names the error.
+    const hotPath = hotPathOf.get(cache)
+    /** The table when the request is by contract id and its table is held decoded and fresh; else undefined. */
+    const hotHit = (request: BarsRequest, fiber: Fiber.Fiber<unknown, unknown>): Bars.BarTable | undefined => {
+      if (hotPath === undefined || typeof request !== "object" || request === null) return undefined
+      if (typeof request.contractId !== "string") return undefined
+      const now = fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
+      const range = planRange(request, request.contractId, now, config)
+      if (range instanceof ValidationError) return undefined
+      const table = hotPath.table(keyOf(range).id, now, fiber.context)
+      if (table === undefined) return undefined
+      annotateSpanUnsafe(fiber.context, {
+        ...rangeAttributes(range),
+        "projectx.cache.hit": true,
+        "projectx.bars.rows": table.numRows,
+        "projectx.bars.requests": 0
+      })
+      cached(request, table)
+      return table
+    }
+
+    const span = readSpan("MarketData.bars")
+    const bars = (request: BarsRequest) =>
+      span(
+        Effect.withFiber((fiber) => {
+          const table = hotHit(request, fiber)
+          return table === undefined ? fetchOrCached(request) : Effect.succeed(table)
+        })
+      )
 
     return MarketData.of({
       bars,
