@@ -143,7 +143,8 @@ export const spanlessGetOf = new WeakMap<
  * is fresh and held decoded (the hit is counted, and its metric updated in `context`), else undefined and
  * nothing changed (the caller then takes the full `get`, which handles expiry, decoding, the shared tier
  * and misses). A hot hit then costs a span and one step of its fiber, not three generators and three clock
- * reads: half of the first hit right after a miss, when every piece of code it runs is out of the CPU caches.
+ * reads, which matters most for the first hit right after a miss, when all the code it runs is out of the CPU
+ * caches (bench gateway: ≈ 0.12 → 0.07–0.10 ms; warm hits 9 → 6–7.5 µs).
  */
 export interface HotPath {
   readonly table: (id: string, now: number, context: Context.Context<never>) => BarTable | undefined
