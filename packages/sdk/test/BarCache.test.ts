@@ -97,26 +97,47 @@ describe("BarCache.key", () => {
     expect(ids.size).toBe(variants.length + 1)
   })
 
-  it("names each range's instants exactly, whatever ranges were keyed before it", () => {
-    // The formatted instants are remembered between calls; a remembered one must never leak into another key.
-    const instant = fc.oneof(
-      fc.constantFrom(0, 1_735_745_400_000, 1_736_114_400_000),
-      fc.integer({ min: -8_640_000_000_000_000, max: 8_640_000_000_000_000 })
-    )
+  it("names each range's fields exactly, whatever ranges were keyed before it", () => {
+    // The last key is returned again for equal fields; it must never stand in for a key that differs in one.
+    // Each step changes one field of the previous input (sometimes to the same value).
+    const domains = {
+      contractId: ["CON.F.US.MNQ.Z26", "CON.F.US.MES.Z26"],
+      unit: [1, 2],
+      unitNumber: [1, 5],
+      start: [0, 1_735_745_400_000, -8.64e15],
+      end: [1_736_114_400_000, 1_736_114_460_000],
+      limit: [0, 20_000],
+      includePartialBar: [false, true],
+      live: [false, true],
+      timeZone: [undefined, "UTC", "America/New_York"]
+    } as const
+    type Field = keyof typeof domains
+    const fields = Object.keys(domains) as Array<Field>
+    const step = fc
+      .constantFrom(...fields)
+      .chain((field) => fc.tuple(fc.constant(field), fc.constantFrom(...domains[field]), fc.boolean()))
     fc.assert(
-      fc.property(fc.array(fc.tuple(instant, instant), { minLength: 1, maxLength: 12 }), (ranges) => {
-        for (const [from, to] of ranges) {
-          const id = BarCache.key({
-            contractId: "C",
-            unit: 2,
-            unitNumber: 1,
-            start: from,
-            end: to,
-            limit: 0,
-            includePartialBar: false,
-            live: false
-          }).id
-          expect(id.split("|").slice(3, 5)).toEqual([new Date(from).toISOString(), new Date(to).toISOString()])
+      fc.property(fc.array(step, { minLength: 1, maxLength: 30 }), (steps) => {
+        let input: Record<Field, unknown> = Object.fromEntries(fields.map((f) => [f, domains[f][0]])) as never
+        for (const [field, value, asDate] of steps) {
+          input = { ...input, [field]: value }
+          const i = input as unknown as BarCache.KeyInput & { readonly start: number; readonly end: number }
+          const k = BarCache.key(asDate ? { ...i, start: new Date(i.start) } : i)
+          const zone = i.timeZone ?? "America/Chicago"
+          expect(k.id).toBe(
+            [
+              "bars/1",
+              encodeURIComponent(i.contractId),
+              `${i.unit}x${i.unitNumber}`,
+              new Date(i.start).toISOString(),
+              new Date(i.end).toISOString(),
+              String(i.limit),
+              `partial=${i.includePartialBar ? 1 : 0}`,
+              `live=${i.live ? 1 : 0}`,
+              encodeURIComponent(zone)
+            ].join("|")
+          )
+          expect(k).toEqual({ ...i, timeZone: zone, id: k.id })
         }
       })
     )

@@ -198,49 +198,51 @@ describe("MarketData.bars against the simulator", () => {
     }).pipe(Effect.provide(Layer.mergeAll(withSdk({}, sim), SpanRecorder.layerMemory())))
   )
 
-  it.effect("a hot hit says what it served, reports progress from the cache, counts once, and never outlives its entry", () =>
-    Effect.gen(function* () {
-      // TestClock stays at its epoch (a jump of years would run the simulator's periodic fibers that often):
-      // a range ending after it counts as recent, and is kept 30 seconds.
-      const market = yield* MarketData
-      const cache = yield* BarCache.BarCache
-      const progress: Array<BarsProgress> = []
-      const request = {
-        contractId,
-        unit: "minute" as const,
-        unitNumber: 5,
-        start: new Date(NOW - 600 * 5 * MINUTE),
-        end: new Date(NOW),
-        onProgress: (p: BarsProgress) => progress.push(p)
-      }
-      const miss = yield* market.bars(request)
-      progress.length = 0
-      const hit = yield* market.bars(request)
-      expect(hit).toBe(miss)
-      expect(progress).toEqual([{ requestsDone: 0, requestsTotal: 0, bars: miss.numRows, fromCache: true }])
-      expect(yield* cache.stats).toMatchObject({ hits: 1, hotHits: 1, misses: 1 })
-      expect((yield* Metric.value(BarCache.metrics.hits)).count).toBe(1)
-      const spans = (yield* SpanRecorder.SpanRecorder.use((r) => r.spans)).filter((s) => s.name === "MarketData.bars")
-      expect(spans[1]!.attributes).toMatchObject({
-        "projectx.contract_id": contractId,
-        "projectx.bars.unit": 2,
-        "projectx.bars.unit_number": 5,
-        "projectx.bars.max_requests": 1,
-        "projectx.cache.hit": true,
-        "projectx.bars.rows": miss.numRows,
-        "projectx.bars.requests": 0
-      })
-      // Past its 30 seconds the entry is stale: fetched again, not served from the hot tier.
-      yield* TestClock.adjust("31 seconds")
-      const again = yield* market.bars(request)
-      expect(again).not.toBe(miss)
-      expect(again.numRows).toBe(miss.numRows)
-      expect(yield* requests("retrieveBars")).toBe(2)
-      expect(yield* cache.stats).toMatchObject({ hits: 1, hotHits: 1, misses: 2, expirations: 1 })
-    }).pipe(
-      Effect.provide(Layer.mergeAll(withSdk({}, sim), SpanRecorder.layerMemory())),
-      Effect.provideService(Metric.MetricRegistry, new Map())
-    )
+  it.effect(
+    "a hot hit says what it served, reports progress from the cache, counts once, and never outlives its entry",
+    () =>
+      Effect.gen(function* () {
+        // TestClock stays at its epoch (a jump of years would run the simulator's periodic fibers that often):
+        // a range ending after it counts as recent, and is kept 30 seconds.
+        const market = yield* MarketData
+        const cache = yield* BarCache.BarCache
+        const progress: Array<BarsProgress> = []
+        const request = {
+          contractId,
+          unit: "minute" as const,
+          unitNumber: 5,
+          start: new Date(NOW - 600 * 5 * MINUTE),
+          end: new Date(NOW),
+          onProgress: (p: BarsProgress) => progress.push(p)
+        }
+        const miss = yield* market.bars(request)
+        progress.length = 0
+        const hit = yield* market.bars(request)
+        expect(hit).toBe(miss)
+        expect(progress).toEqual([{ requestsDone: 0, requestsTotal: 0, bars: miss.numRows, fromCache: true }])
+        expect(yield* cache.stats).toMatchObject({ hits: 1, hotHits: 1, misses: 1 })
+        expect((yield* Metric.value(BarCache.metrics.hits)).count).toBe(1)
+        const spans = (yield* SpanRecorder.SpanRecorder.use((r) => r.spans)).filter((s) => s.name === "MarketData.bars")
+        expect(spans[1]!.attributes).toMatchObject({
+          "projectx.contract_id": contractId,
+          "projectx.bars.unit": 2,
+          "projectx.bars.unit_number": 5,
+          "projectx.bars.max_requests": 1,
+          "projectx.cache.hit": true,
+          "projectx.bars.rows": miss.numRows,
+          "projectx.bars.requests": 0
+        })
+        // Past its 30 seconds the entry is stale: fetched again, not served from the hot tier.
+        yield* TestClock.adjust("31 seconds")
+        const again = yield* market.bars(request)
+        expect(again).not.toBe(miss)
+        expect(again.numRows).toBe(miss.numRows)
+        expect(yield* requests("retrieveBars")).toBe(2)
+        expect(yield* cache.stats).toMatchObject({ hits: 1, hotHits: 1, misses: 2, expirations: 1 })
+      }).pipe(
+        Effect.provide(Layer.mergeAll(withSdk({}, sim), SpanRecorder.layerMemory())),
+        Effect.provideService(Metric.MetricRegistry, new Map())
+      )
   )
 
   it.live("a range over weekends takes one request per 20,000 bars held, not per 20,000 calendar minutes", () =>
