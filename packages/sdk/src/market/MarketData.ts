@@ -21,6 +21,7 @@ import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
 import * as BarCacheModule from "./BarCache.ts"
 import type * as Bars from "./Bars.ts"
 import { type ContractNotFound, Decode, type GatewayError, ValidationError } from "../client/Errors.ts"
@@ -30,7 +31,7 @@ import { barsKit } from "./internal/barsLoader.ts"
 import { hotPathOf, spanlessGetOf } from "./internal/barCacheStore.ts"
 import { isValidTimeZone } from "./internal/arrowTimeZone.ts"
 import { ProjectXConfig } from "../client/ProjectXConfig.ts"
-import { annotateSpanUnsafe, readSpan } from "../observability/internal/readSpan.ts"
+import { readSpanFast, setAttributes } from "../observability/internal/readSpan.ts"
 
 /** Bar units by name, or the Gateway's integer (1 Second … 6 Month). */
 export type BarUnit = "second" | "minute" | "hour" | "day" | "week" | "month" | 1 | 2 | 3 | 4 | 5 | 6
@@ -430,6 +431,11 @@ export class MarketData extends Context.Service<
       "projectx.bars.unit_number": range.unitNumber,
       "projectx.bars.max_requests": range.chunks.length
     })
+    const outcomeAttributes = (hit: boolean, rows: number, requests: number) => ({
+      "projectx.cache.hit": hit,
+      "projectx.bars.rows": rows,
+      "projectx.bars.requests": requests
+    })
     const cached = (request: BarsRequest, table: Bars.BarTable) =>
       request.onProgress?.({ requestsDone: 0, requestsTotal: 0, bars: table.numRows, fromCache: true })
 
@@ -448,11 +454,7 @@ export class MarketData extends Context.Service<
           })
         })
       )
-      yield* Effect.annotateCurrentSpan({
-        "projectx.cache.hit": !fetched,
-        "projectx.bars.rows": table.numRows,
-        "projectx.bars.requests": requests
-      })
+      yield* Effect.annotateCurrentSpan(outcomeAttributes(!fetched, table.numRows, requests))
       if (!fetched) cached(request, table)
       return table
     })
@@ -463,7 +465,11 @@ export class MarketData extends Context.Service<
     // takes the full path, which plans again and names the error.
     const hotPath = hotPathOf.get(cache)
     /** The table when the request is by contract id and its table is held decoded and fresh; else undefined. */
-    const hotHit = (request: BarsRequest, fiber: Fiber.Fiber<unknown, unknown>): Bars.BarTable | undefined => {
+    const hotHit = (
+      request: BarsRequest,
+      span: Tracer.Span,
+      fiber: Fiber.Fiber<unknown, unknown>
+    ): Bars.BarTable | undefined => {
       if (hotPath === undefined || typeof request !== "object" || request === null) return undefined
       if (typeof request.contractId !== "string") return undefined
       const now = fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
@@ -471,23 +477,17 @@ export class MarketData extends Context.Service<
       if (range instanceof ValidationError) return undefined
       const table = hotPath.table(keyOf(range).id, now, fiber.context)
       if (table === undefined) return undefined
-      annotateSpanUnsafe(fiber.context, {
-        ...rangeAttributes(range),
-        "projectx.cache.hit": true,
-        "projectx.bars.rows": table.numRows,
-        "projectx.bars.requests": 0
-      })
+      setAttributes(span, rangeAttributes(range))
+      setAttributes(span, outcomeAttributes(true, table.numRows, 0))
       cached(request, table)
       return table
     }
 
-    const span = readSpan("MarketData.bars")
     const bars = (request: BarsRequest) =>
-      span(
-        Effect.withFiber((fiber) => {
-          const table = hotHit(request, fiber)
-          return table === undefined ? fetchOrCached(request) : Effect.succeed(table)
-        })
+      readSpanFast(
+        "MarketData.bars",
+        (span, fiber) => hotHit(request, span, fiber),
+        () => fetchOrCached(request)
       )
 
     return MarketData.of({
