@@ -461,8 +461,9 @@ export class MarketData extends Context.Service<
 
     // A request by contract id whose table is held decoded and fresh is answered in one step of the fiber
     // (see `HotPath`): one clock read, the plan, the lookup, the span's attributes and the hit's metric, with
-    // none of the generators and clock reads of the full path. Any other request, and any failure to plan,
-    // takes the full path, which plans again and names the error.
+    // none of the generators and clock reads of the full path, and without making the span a parent in
+    // context (`readSpanFast`). Any other request, and any failure to plan, takes the full path, which plans
+    // again and names the error.
     const hotPath = hotPathOf.get(cache)
     /** The table when the request is by contract id and its table is held decoded and fresh; else undefined. */
     const hotHit = (
