@@ -1,6 +1,6 @@
 import { ProjectXClient } from "@projectx-effect/sdk/promise"
 
-// Node 22 has no `await using`: dispose() in a finally closes the pool and flushes telemetry.
+// dispose() in a finally (every supported Node, ≥ 22.19) closes the pool and flushes telemetry.
 const client = await ProjectXClient.fromEnv()
 try {
   // Callbacks until stop() (or an AbortSignal): order events of the configured account.

@@ -1,6 +1,6 @@
 import { ProjectXClient } from "@projectx-effect/sdk/promise"
 
-// Node 22 has no `await using`: dispose() in a finally also ends the guard, its state and their streams.
+// dispose() in a finally (every supported Node, ≥ 22.19) also ends the guard, its state and their streams.
 const client = await ProjectXClient.fromEnv()
 try {
   // The guard alerts when a position has had no working stop for 2 s (its policy can also place a stop or
