@@ -5,7 +5,7 @@
  * vitest suite (a real `npm install`), so `.ci/run` runs it after the tests.
  */
 import { execFileSync } from "node:child_process"
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -14,8 +14,10 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)))
 const packages = ["gateway", "simulator", "sdk", "cli"] as const
 const npm = process.platform === "win32" ? "npm.cmd" : "npm"
 const npx = process.platform === "win32" ? "npx.cmd" : "npx"
-/** The oldest Node the packages claim (README, `engines`): the examples run on it too. */
-const oldestNode = "22.19.0"
+/** The oldest Node the packages claim (`engines`, as the README says): the examples run on it too. */
+const oldestNode = (
+  JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { engines: { node: string } }
+).engines.node.replace(/^>=\s*/, "")
 const started = performance.now()
 
 const run = (command: string, args: ReadonlyArray<string>, cwd: string): string => {

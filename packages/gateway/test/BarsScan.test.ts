@@ -45,6 +45,15 @@ const agreesOnBytes = (bytes: Uint8Array): boolean => {
 }
 const agrees = (text: string): boolean => agreesOnBytes(bytesOf(text))
 
+/** A valid response: the scanner accepts it, with the columns the JSON.parse path gives. */
+const expectAcceptedAsJson = (bytes: Uint8Array, label: string) => {
+  const reference = viaJson(bytes)
+  expect(reference).not.toBe("failure")
+  const scanned = scanBarsResponse(bytes)
+  expect(scanned, label).toBeDefined()
+  expect(sameColumns(scanned!, reference as BarColumns), label).toBe(true)
+}
+
 // --- Generators: a response as a list of [key, value text] entries, serialized with random whitespace.
 
 const ws = fc.string({ unit: fc.constantFrom(" ", "\n", "\r", "\t"), maxLength: 2 })
@@ -437,13 +446,7 @@ describe("scanBarsResponse", () => {
 
   it("accepts every valid response, with exactly the values JSON.parse + decodeBarColumns give", () => {
     fc.assert(
-      fc.property(validResponse, (text) => {
-        const scanned = scan(text)
-        const reference = viaJson(bytesOf(text))
-        expect(reference).not.toBe("failure")
-        expect(scanned, text).toBeDefined()
-        expect(sameColumns(scanned!, reference as BarColumns), text).toBe(true)
-      }),
+      fc.property(validResponse, (text) => expectAcceptedAsJson(bytesOf(text), text)),
       { numRuns: 3000 }
     )
   })
@@ -488,14 +491,9 @@ describe("scanBarsResponse", () => {
 
   it("reads non-ASCII and invalid UTF-8 in skipped strings as the text path does", () => {
     fc.assert(
-      fc.property(rawResponse, fc.array(invalidUtf8, { minLength: 1, maxLength: 4 }), (text, raws) => {
-        const bytes = withRawBytes(text, raws)
-        const scanned = scanBarsResponse(bytes)
-        const reference = viaJson(bytes)
-        expect(reference).not.toBe("failure")
-        expect(scanned, text).toBeDefined()
-        expect(sameColumns(scanned!, reference as BarColumns), text).toBe(true)
-      }),
+      fc.property(rawResponse, fc.array(invalidUtf8, { minLength: 1, maxLength: 4 }), (text, raws) =>
+        expectAcceptedAsJson(withRawBytes(text, raws), text)
+      ),
       { numRuns: 1000 }
     )
   })

@@ -45,7 +45,7 @@ import type * as Bars from "./Bars.ts"
 import * as Metrics from "../observability/Metrics.ts"
 import { HotTables } from "./internal/barCacheHot.ts"
 import type { SharedTier } from "./internal/barCacheRedis.ts"
-import { BlobLru, hotPathOf, type SlotKey, spanlessGetOf, storeOf } from "./internal/barCacheStore.ts"
+import { barsAccessOf, BlobLru, type SlotKey, storeOf } from "./internal/barCacheStore.ts"
 import { DEFAULT_TIME_ZONE } from "./internal/arrowTimeZone.ts"
 import { type BarsKit, barsKit } from "./internal/barsLoader.ts"
 import { freeNow } from "../internal/freeNow.ts"
@@ -544,9 +544,9 @@ const make = Effect.fnUntraced(function* (options?: Options) {
 
   const service = BarCache.of({ get, invalidate, clear, stats })
   storeOf.set(service, store)
-  spanlessGetOf.set(service, (k, lookup) => serve(k, lookup, false))
-  hotPathOf.set(service, {
-    table: (id, now, context) => {
+  barsAccessOf.set(service, {
+    get: (k, lookup) => serve(k, lookup, false),
+    hotTable: (id, now, context) => {
       const entry = store.peek(id)
       // Stale, absent or not decoded: `get` deals with it (and counts it).
       const table = entry === undefined || entry.expiresAt <= now ? undefined : hotTable(id)

@@ -28,7 +28,7 @@ import { type ContractNotFound, Decode, type GatewayError, ValidationError } fro
 import { GatewayClient } from "../client/GatewayClient.ts"
 import { Instruments } from "./Instruments.ts"
 import { barsKit } from "./internal/barsLoader.ts"
-import { hotPathOf, spanlessGetOf } from "./internal/barCacheStore.ts"
+import { barsAccessOf } from "./internal/barCacheStore.ts"
 import { isValidTimeZone } from "./internal/arrowTimeZone.ts"
 import { ProjectXConfig } from "../client/ProjectXConfig.ts"
 import { readSpanFast, setAttributes } from "../observability/internal/readSpan.ts"
@@ -293,7 +293,8 @@ export class MarketData extends Context.Service<
     const instruments = yield* Instruments
     const cache = yield* BarCacheModule.BarCache
     // This method's span says hit or miss: the cache's own `get` span would only double a hit's cost.
-    const cacheGet = spanlessGetOf.get(cache) ?? cache.get
+    const access = barsAccessOf.get(cache)
+    const cacheGet = access?.get ?? cache.get
 
     const contractOf = (request: BarsRequest) =>
       request.contractId !== undefined
@@ -460,23 +461,22 @@ export class MarketData extends Context.Service<
     })
 
     // A request by contract id whose table is held decoded and fresh is answered in one step of the fiber
-    // (see `HotPath`): one clock read, the plan, the lookup, the span's attributes and the hit's metric, with
+    // (see `BarsAccess`): one clock read, the plan, the lookup, the span's attributes and the hit's metric, with
     // none of the generators and clock reads of the full path, and without making the span a parent in
     // context (`readSpanFast`). Any other request, and any failure to plan, takes the full path, which plans
     // again and names the error.
-    const hotPath = hotPathOf.get(cache)
     /** The table when the request is by contract id and its table is held decoded and fresh; else undefined. */
     const hotHit = (
       request: BarsRequest,
       span: Tracer.Span,
       fiber: Fiber.Fiber<unknown, unknown>
     ): Bars.BarTable | undefined => {
-      if (hotPath === undefined || typeof request !== "object" || request === null) return undefined
+      if (access === undefined || typeof request !== "object" || request === null) return undefined
       if (typeof request.contractId !== "string") return undefined
       const now = fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
       const range = planRange(request, request.contractId, now, config)
       if (range instanceof ValidationError) return undefined
-      const table = hotPath.table(keyOf(range).id, now, fiber.context)
+      const table = access.hotTable(keyOf(range).id, now, fiber.context)
       if (table === undefined) return undefined
       setAttributes(span, rangeAttributes(range))
       setAttributes(span, outcomeAttributes(true, table.numRows, 0))

@@ -129,26 +129,21 @@ export interface SlotKey {
 }
 
 /**
- * A cache's `get` without a span of its own, for `MarketData.bars`, whose span already says hit or
- * miss: a hit then builds one span instead of two (a span is most of a hit's cost, and more when the
- * CPU caches are cold, as right after a miss). Absent for caches built elsewhere: they keep `get`.
+ * What `MarketData.bars` reads of a cache built by `BarCache.make` (absent for caches built elsewhere,
+ * which it uses through `get`):
+ * - `get` without a span of its own: the method's span already says hit or miss, so a hit builds one span,
+ *   not two.
+ * - `hotTable`, the hot tier read in one synchronous step: the decoded table when the entry is fresh and
+ *   held decoded (the hit is counted, and its metric updated in `context`), else undefined and nothing
+ *   changed (the caller then takes `get`, which handles expiry, decoding, the shared tier and misses). A hot
+ *   hit then costs a span and one step of its fiber, not three generators and three clock reads, which
+ *   matters most for the first hit right after a miss, when all the code it runs is out of the CPU caches.
+ *   With the key memo and the span kept out of context (`readSpanFast`), bench gateway's first hit after a
+ *   miss went from ≈ 0.12 to 0.04–0.05 ms, and a warm hit from 9 to 3 µs.
  */
-export const spanlessGetOf = new WeakMap<
-  object,
-  <E, R>(key: SlotKey, lookup: Effect.Effect<BarTable, E, R>) => Effect.Effect<BarTable, E, R>
->()
-
-/**
- * A cache's hot tier read in one synchronous step, for `MarketData.bars`: the decoded table when the entry
- * is fresh and held decoded (the hit is counted, and its metric updated in `context`), else undefined and
- * nothing changed (the caller then takes the full `get`, which handles expiry, decoding, the shared tier
- * and misses). A hot hit then costs a span and one step of its fiber, not three generators and three clock
- * reads, which matters most for the first hit right after a miss, when all the code it runs is out of the CPU
- * caches. With the key memo and the span kept out of context (`readSpanFast`), bench gateway's first hit
- * after a miss went from ≈ 0.12 to 0.04–0.05 ms, and a warm hit from 9 to 3 µs.
- */
-export interface HotPath {
-  readonly table: (id: string, now: number, context: Context.Context<never>) => BarTable | undefined
+export interface BarsAccess {
+  readonly get: <E, R>(key: SlotKey, lookup: Effect.Effect<BarTable, E, R>) => Effect.Effect<BarTable, E, R>
+  readonly hotTable: (id: string, now: number, context: Context.Context<never>) => BarTable | undefined
 }
 
-export const hotPathOf = new WeakMap<object, HotPath>()
+export const barsAccessOf = new WeakMap<object, BarsAccess>()

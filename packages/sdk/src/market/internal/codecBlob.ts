@@ -46,14 +46,6 @@ const writeHeader = (blob: Uint8Array, encoding: Encoding, rawBytes: number): vo
 }
 
 /**
- * Frees lz4's output once copied: an external buffer of its own (~0.45 MB for 20,000 bars). Only when
- * the Buffer spans its whole ArrayBuffer: a pooled Buffer shares its pool with others.
- */
-const release = (out: Buffer): void => {
-  if (out.byteOffset === 0 && out.byteLength === out.buffer.byteLength) freeNow(out)
-}
-
-/**
  * Wraps IPC bytes: lz4-block compressed when longer than `threshold` bytes and the result is
  * smaller, else raw.
  */
@@ -63,7 +55,8 @@ export const encode = (ipc: Uint8Array, threshold: number): Encoded => {
     const blob =
       compressed.byteLength < ipc.byteLength ? new Uint8Array(HEADER_BYTES + compressed.byteLength) : undefined
     blob?.set(compressed, HEADER_BYTES)
-    release(compressed)
+    // lz4's output (~0.45 MB for 20,000 bars) is copied: free it now.
+    freeNow(compressed)
     if (blob !== undefined) {
       writeHeader(blob, Encoding.Lz4Block, ipc.byteLength)
       return { blob, rawBytes: ipc.byteLength, encoding: Encoding.Lz4Block }

@@ -1,7 +1,7 @@
 /**
  * The span of a read method (a search, a lookup, bars): `Effect.fnUntraced(body, readSpan("X.y"))` is
  * `Effect.fn("X.y")(body)` without the call site's stack, which `Effect.fn` takes with a `new Error()` on
- * every call: ~5 µs, a sixth of an `Accounts.search`'s CPU and a third of a cached bars hit's. Trading
+ * every call: ~5 µs, a sixth of an `Accounts.search`'s CPU (bars hits skip more: `readSpanFast`). Trading
  * actions (orders, closes) keep `Effect.fn`: their call site is worth more in a post-mortem than the time.
  */
 import * as Effect from "effect/Effect"
